@@ -1,0 +1,17 @@
+package dev.users.application.delete;
+
+import dev.users.application.port.UserRepository;
+
+public final class DeleteUserService implements DeleteUser {
+
+  private final UserRepository users;
+
+  public DeleteUserService(UserRepository users) {
+    this.users = users;
+  }
+
+  @Override
+  public void delete(DeleteUserCommand command) {
+    users.delete(command.id(), current -> command.ifMatch().ifPresent(current::requireEtag));
+  }
+}

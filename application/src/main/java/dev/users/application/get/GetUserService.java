@@ -1,0 +1,19 @@
+package dev.users.application.get;
+
+import dev.users.application.port.UserRepository;
+import dev.users.domain.User;
+import dev.users.domain.UserNotFoundException;
+
+public final class GetUserService implements GetUser {
+
+  private final UserRepository users;
+
+  public GetUserService(UserRepository users) {
+    this.users = users;
+  }
+
+  @Override
+  public User get(GetUserQuery query) {
+    return users.findById(query.id()).orElseThrow(() -> new UserNotFoundException(query.id()));
+  }
+}

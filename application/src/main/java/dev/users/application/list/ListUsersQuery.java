@@ -1,0 +1,24 @@
+package dev.users.application.list;
+
+import dev.users.domain.UserId;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One page of a listing.
+ *
+ * @param after the listing starts right after this id; empty starts at the first user
+ * @param limit the most users the page holds, 1 to {@value #MAX_LIMIT}
+ */
+public record ListUsersQuery(Optional<UserId> after, int limit) {
+
+  /** Pages are bounded so that no request holds more than this many users in memory. */
+  public static final int MAX_LIMIT = 1_000;
+
+  public ListUsersQuery {
+    Objects.requireNonNull(after, "after");
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT + ", got " + limit);
+    }
+  }
+}

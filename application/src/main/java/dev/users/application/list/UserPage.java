@@ -1,0 +1,23 @@
+package dev.users.application.list;
+
+import dev.users.domain.User;
+import dev.users.domain.UserId;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Users in id order.
+ *
+ * @param mayHaveMore false only when the page reached the end of the directory
+ */
+public record UserPage(List<User> users, boolean mayHaveMore) {
+
+  public UserPage {
+    users = List.copyOf(users);
+  }
+
+  /** The id to resume after, if the page holds any user. */
+  public Optional<UserId> lastId() {
+    return users.isEmpty() ? Optional.empty() : Optional.of(users.getLast().id());
+  }
+}

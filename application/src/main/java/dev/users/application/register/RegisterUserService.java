@@ -1,0 +1,28 @@
+package dev.users.application.register;
+
+import dev.users.application.port.UserIdGenerator;
+import dev.users.application.port.UserRepository;
+import dev.users.domain.User;
+import java.time.Clock;
+
+/** Registers users with ids from the generator and the clock's time. */
+public final class RegisterUserService implements RegisterUser {
+
+  private final UserRepository users;
+  private final UserIdGenerator ids;
+  private final Clock clock;
+
+  public RegisterUserService(UserRepository users, UserIdGenerator ids, Clock clock) {
+    this.users = users;
+    this.ids = ids;
+    this.clock = clock;
+  }
+
+  @Override
+  public User register(RegisterUserCommand command) {
+    var user = User.register(ids.next(), command.email(), command.displayName(), clock.instant());
+    return command.requestId()
+        .map(requestId -> users.add(user, requestId))
+        .orElseGet(() -> users.add(user));
+  }
+}

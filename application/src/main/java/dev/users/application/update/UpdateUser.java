@@ -1,0 +1,20 @@
+package dev.users.application.update;
+
+import dev.users.domain.EmailAlreadyTakenException;
+import dev.users.domain.User;
+import dev.users.domain.UserNotFoundException;
+import dev.users.domain.VersionConflictException;
+
+/** Changes some fields of a user. */
+public interface UpdateUser {
+
+  /**
+   * Applies the command's changes in one write. Every successful update gives the user a new etag
+   * and update time, even when the new values equal the old ones.
+   *
+   * @throws UserNotFoundException when no user has the id
+   * @throws VersionConflictException when the command's etag is stale, or a concurrent change won
+   * @throws EmailAlreadyTakenException when the new email belongs to another user
+   */
+  User update(UpdateUserCommand command);
+}
