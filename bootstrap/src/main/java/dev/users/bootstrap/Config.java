@@ -1,0 +1,177 @@
+package dev.users.bootstrap;
+
+import dev.users.adapter.persistence.PostgresSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Everything the service can be told, read once from environment variables and validated before
+ * anything starts. A bad value stops start-up with a {@link ConfigException} naming the variable.
+ *
+ * <p>The variables, their defaults and meanings are listed in the README; {@link #VARIABLES} is
+ * the same list in code.
+ */
+record Config(
+    int grpcPort,
+    Storage storage,
+    PostgresSettings postgres,
+    Environment environment,
+    Duration shutdownGrace,
+    Duration defaultDeadline,
+    Optional<Tls> tls,
+    Limits limits) {
+
+  enum Storage { POSTGRES, MEMORY }
+
+  enum Environment { DEVELOPMENT, PRODUCTION }
+
+  /** A certificate chain and its private key, both PEM files. */
+  record Tls(Path certificateChain, Path privateKey) {}
+
+  /** Per-connection bounds that keep one client from exhausting the server. */
+  record Limits(int maxInboundMessageBytes, int maxConcurrentCallsPerConnection, Duration maxConnectionAge) {}
+
+  static final Map<String, String> VARIABLES = Map.ofEntries(
+      Map.entry("USERS_GRPC_PORT", "50051"),
+      Map.entry("USERS_STORAGE", "postgres"),
+      Map.entry("USERS_DB_URL", "jdbc:postgresql://127.0.0.1:5432/postgres"),
+      Map.entry("USERS_DB_USER", "postgres"),
+      Map.entry("USERS_DB_PASSWORD", ""),
+      Map.entry("USERS_DB_SCHEMA", "users"),
+      Map.entry("USERS_DB_POOL_SIZE", "10"),
+      Map.entry("USERS_DB_CONNECTION_TIMEOUT", "1s"),
+      Map.entry("USERS_DB_STATEMENT_TIMEOUT", "5s"),
+      Map.entry("USERS_ENV", "development"),
+      Map.entry("USERS_SHUTDOWN_GRACE", "10s"),
+      Map.entry("USERS_DEFAULT_DEADLINE", "10s"),
+      Map.entry("USERS_TLS_CERT_FILE", ""),
+      Map.entry("USERS_TLS_KEY_FILE", ""),
+      Map.entry("USERS_MAX_MESSAGE_BYTES", "1048576"),
+      Map.entry("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", "100"),
+      Map.entry("USERS_MAX_CONNECTION_AGE", "30m"));
+
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+  private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+  /** Reads the configuration from {@code env}, applying defaults for what is unset or empty. */
+  static Config from(Map<String, String> env) {
+    var read = new Reader(env);
+    var schema = read.string("USERS_DB_SCHEMA");
+    if (!SCHEMA.matcher(schema).matches()) {
+      throw new ConfigException("USERS_DB_SCHEMA",
+          "must be a lower-case SQL identifier (letters, digits, _; at most 63), got \"" + schema + "\"");
+    }
+    var url = read.string("USERS_DB_URL");
+    if (!url.startsWith("jdbc:postgresql://")) {
+      throw new ConfigException("USERS_DB_URL", "must start with jdbc:postgresql://, got \"" + url + "\"");
+    }
+    var postgres = new PostgresSettings(
+        url,
+        read.string("USERS_DB_USER"),
+        read.string("USERS_DB_PASSWORD"),
+        schema,
+        read.integer("USERS_DB_POOL_SIZE", 1, 1_000),
+        read.duration("USERS_DB_CONNECTION_TIMEOUT", Duration.ofMillis(250), Duration.ofMinutes(1)),
+        read.duration("USERS_DB_STATEMENT_TIMEOUT", Duration.ofMillis(100), Duration.ofHours(1)));
+    return new Config(
+        read.integer("USERS_GRPC_PORT", 0, 65_535),
+        read.choice("USERS_STORAGE", Storage.class),
+        postgres,
+        read.choice("USERS_ENV", Environment.class),
+        read.duration("USERS_SHUTDOWN_GRACE", Duration.ZERO, Duration.ofHours(1)),
+        read.duration("USERS_DEFAULT_DEADLINE", Duration.ofMillis(100), Duration.ofHours(1)),
+        read.tls(),
+        new Limits(
+            read.integer("USERS_MAX_MESSAGE_BYTES", 1_024, 64 * 1_024 * 1_024),
+            read.integer("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", 1, 100_000),
+            read.duration("USERS_MAX_CONNECTION_AGE", Duration.ofSeconds(1), Duration.ofDays(30))));
+  }
+
+  /** Reads one variable at a time, so that every error names the variable it is about. */
+  private record Reader(Map<String, String> env) {
+
+    String string(String name) {
+      var value = env.get(name);
+      return value == null || value.isBlank() ? VARIABLES.get(name) : value.strip();
+    }
+
+    int integer(String name, int min, int max) {
+      return parse(name, "an integer from " + min + " to " + max, text -> {
+        int value = Integer.parseInt(text);
+        return value >= min && value <= max ? value : null;
+      });
+    }
+
+    Duration duration(String name, Duration min, Duration max) {
+      return parse(name, "a duration such as 500ms, 10s, 5m or 1h, from " + format(min) + " to " + format(max),
+          text -> {
+            var matcher = DURATION.matcher(text);
+            if (!matcher.matches()) {
+              return null;
+            }
+            long amount = Long.parseLong(matcher.group(1));
+            var value = switch (matcher.group(2)) {
+              case "ms" -> Duration.ofMillis(amount);
+              case "s" -> Duration.ofSeconds(amount);
+              case "m" -> Duration.ofMinutes(amount);
+              default -> Duration.ofHours(amount);
+            };
+            return value.compareTo(min) >= 0 && value.compareTo(max) <= 0 ? value : null;
+          });
+    }
+
+    <E extends Enum<E>> E choice(String name, Class<E> type) {
+      var names = java.util.Arrays.stream(type.getEnumConstants())
+          .map(e -> e.name().toLowerCase(Locale.ROOT))
+          .toList();
+      return parse(name, "one of " + String.join(", ", names), text -> names.contains(text)
+          ? Enum.valueOf(type, text.toUpperCase(Locale.ROOT))
+          : null);
+    }
+
+    Optional<Tls> tls() {
+      var cert = string("USERS_TLS_CERT_FILE");
+      var key = string("USERS_TLS_KEY_FILE");
+      if (cert.isEmpty() && key.isEmpty()) {
+        return Optional.empty();
+      }
+      if (cert.isEmpty() || key.isEmpty()) {
+        var missing = cert.isEmpty() ? "USERS_TLS_CERT_FILE" : "USERS_TLS_KEY_FILE";
+        throw new ConfigException(missing, "must be set too: TLS needs both a certificate chain and a private key");
+      }
+      return Optional.of(new Tls(readableFile("USERS_TLS_CERT_FILE", cert), readableFile("USERS_TLS_KEY_FILE", key)));
+    }
+
+    private static Path readableFile(String name, String text) {
+      var path = Path.of(text);
+      if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+        throw new ConfigException(name, "must name a readable file, got \"" + text + "\"");
+      }
+      return path;
+    }
+
+    private <T> T parse(String name, String expected, Function<String, T> parser) {
+      var text = string(name);
+      T value;
+      try {
+        value = parser.apply(text);
+      } catch (NumberFormatException e) {
+        value = null;
+      }
+      if (value == null) {
+        throw new ConfigException(name, "must be " + expected + ", got \"" + text + "\"");
+      }
+      return value;
+    }
+
+    private static String format(Duration duration) {
+      return duration.toMillis() % 1_000 != 0 ? duration.toMillis() + "ms" : duration.toSeconds() + "s";
+    }
+  }
+}

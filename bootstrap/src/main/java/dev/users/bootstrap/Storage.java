@@ -1,0 +1,25 @@
+package dev.users.bootstrap;
+
+import dev.users.adapter.persistence.PostgresStorage;
+import dev.users.adapter.persistence.memory.InMemoryUserRepository;
+import dev.users.application.port.UserRepository;
+import java.util.function.BooleanSupplier;
+
+/** The user repository chosen by configuration, with what the server needs to run it. */
+record Storage(UserRepository users, BooleanSupplier isAvailable, AutoCloseable resources, String description) {
+
+  /**
+   * Opens the configured storage; for PostgreSQL this connects and migrates the schema, and fails
+   * with a {@link dev.users.adapter.persistence.StorageStartupException} if it cannot.
+   */
+  static Storage open(Config config) {
+    return switch (config.storage()) {
+      case MEMORY -> new Storage(new InMemoryUserRepository(), () -> true, () -> {}, "memory");
+      case POSTGRES -> {
+        var postgres = PostgresStorage.open(config.postgres());
+        yield new Storage(postgres.users(), postgres::isAvailable, postgres,
+            "postgres " + config.postgres().jdbcUrl() + " schema " + config.postgres().schema());
+      }
+    };
+  }
+}

@@ -1,0 +1,202 @@
+package dev.users.bootstrap;
+
+import dev.users.adapter.grpc.CallInterceptors;
+import dev.users.adapter.grpc.UserGrpcService;
+import dev.users.api.v1.UserServiceGrpc;
+import dev.users.application.delete.DeleteUserService;
+import dev.users.application.get.GetUserService;
+import dev.users.application.importing.ImportUsersService;
+import dev.users.application.list.ListUsersService;
+import dev.users.application.register.RegisterUserService;
+import dev.users.application.update.UpdateUserService;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running service: storage, use cases and the gRPC server, wired by hand. This is the only
+ * place that knows every module.
+ */
+final class UsersServer {
+
+  private static final Logger log = LoggerFactory.getLogger(UsersServer.class);
+
+  /** How often the health service re-checks that the database answers. */
+  private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(5);
+
+  /** After the grace period, how long cancelled calls get to unwind before the pool closes. */
+  private static final Duration FORCED_SHUTDOWN_WAIT = Duration.ofSeconds(5);
+
+  private final Config config;
+  private final Storage storage;
+  private final Server server;
+  private final HealthStatusManager health;
+  private final ScheduledExecutorService scheduler;
+
+  private UsersServer(
+      Config config, Storage storage, Server server, HealthStatusManager health, ScheduledExecutorService scheduler) {
+    this.config = config;
+    this.storage = storage;
+    this.server = server;
+    this.health = health;
+    this.scheduler = scheduler;
+  }
+
+  /**
+   * Opens storage, starts serving, and reports SERVING once storage is ready.
+   *
+   * @throws dev.users.adapter.persistence.StorageStartupException when the database cannot be
+   *     reached or migrated
+   * @throws UncheckedIOException when the port cannot be bound
+   */
+  static UsersServer start(Config config) {
+    var storage = Storage.open(config);
+    var scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
+        .name("users-scheduler")
+        .daemon(true)
+        .factory());
+    try {
+      var health = new HealthStatusManager();
+      var server = buildServer(config, storage, health, scheduler).start();
+      var started = new UsersServer(config, storage, server, health, scheduler);
+      started.reportHealth();
+      scheduler.scheduleWithFixedDelay(started::reportHealth,
+          HEALTH_CHECK_INTERVAL.toMillis(), HEALTH_CHECK_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+      log.info("users-service listening on port {} (storage: {}, environment: {}, tls: {}, reflection: {})",
+          server.getPort(), storage.description(), config.environment().name().toLowerCase(),
+          config.tls().isPresent() ? "on" : "off", reflectionEnabled(config) ? "on" : "off");
+      return started;
+    } catch (IOException e) {
+      closeQuietly(storage);
+      scheduler.shutdownNow();
+      throw new UncheckedIOException("cannot listen on port " + config.grpcPort() + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(storage);
+      scheduler.shutdownNow();
+      throw e;
+    }
+  }
+
+  private static Server buildServer(
+      Config config, Storage storage, HealthStatusManager health, ScheduledExecutorService scheduler)
+      throws IOException {
+    var clock = Clock.systemUTC();
+    var ids = new TimeOrderedUserIdGenerator();
+    var users = storage.users();
+    var service = new UserGrpcService(
+        new RegisterUserService(users, ids, clock),
+        new GetUserService(users),
+        new UpdateUserService(users, clock),
+        new DeleteUserService(users),
+        new ListUsersService(users),
+        new ImportUsersService(users, ids, clock));
+
+    var limits = config.limits();
+    var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config))
+        .addService(service)
+        .addService(health.getHealthService())
+        .maxInboundMessageSize(limits.maxInboundMessageBytes())
+        // Request metadata is a request id and auth at most; 8 KiB matches common proxies.
+        .maxInboundMetadataSize(8 * 1024)
+        .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
+        // Recycling connections lets load balancers spread long-lived clients over new replicas;
+        // the grace lets calls in flight finish first.
+        .maxConnectionAge(limits.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionAgeGrace(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)
+        // Clients may ping to keep idle connections through NATs, but not often enough to be a
+        // burden; more frequent pings get the connection closed (GOAWAY ENHANCE_YOUR_CALM).
+        .permitKeepAliveTime(30, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(2, TimeUnit.MINUTES)
+        .keepAliveTimeout(20, TimeUnit.SECONDS);
+    if (reflectionEnabled(config)) {
+      builder.addService(ProtoReflectionServiceV1.newInstance());
+    }
+    CallInterceptors.installOn(builder, config.defaultDeadline(), scheduler);
+    return builder.build();
+  }
+
+  private static ServerCredentials credentials(Config config) throws IOException {
+    if (config.tls().isEmpty()) {
+      return InsecureServerCredentials.create();
+    }
+    var tls = config.tls().get();
+    return TlsServerCredentials.create(tls.certificateChain().toFile(), tls.privateKey().toFile());
+  }
+
+  /** Reflection describes the whole API to anyone who asks: useful in development only. */
+  private static boolean reflectionEnabled(Config config) {
+    return config.environment() != Config.Environment.PRODUCTION;
+  }
+
+  private void reportHealth() {
+    boolean available;
+    try {
+      available = storage.isAvailable().getAsBoolean();
+    } catch (RuntimeException e) {
+      log.warn("storage health check failed", e);
+      available = false;
+    }
+    var status = available ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+    health.setStatus(UserServiceGrpc.SERVICE_NAME, status);
+  }
+
+  int port() {
+    return server.getPort();
+  }
+
+  void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  /**
+   * Shuts down gracefully: health turns NOT_SERVING so that load balancers stop sending calls, new
+   * calls are refused, calls in flight get the grace period to finish, then the rest are cancelled
+   * and storage is closed. Safe to call more than once.
+   */
+  void stop() {
+    if (server.isTerminated()) {
+      return;
+    }
+    log.info("shutting down; calls in flight have {} to finish", config.shutdownGrace());
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("calls still running after the grace period; cancelling them");
+        server.shutdownNow();
+        server.awaitTermination(FORCED_SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    } finally {
+      scheduler.shutdownNow();
+      closeQuietly(storage);
+      log.info("users-service stopped");
+    }
+  }
+
+  private static void closeQuietly(Storage storage) {
+    try {
+      storage.resources().close();
+    } catch (Exception e) {
+      log.warn("closing storage failed", e);
+    }
+  }
+}

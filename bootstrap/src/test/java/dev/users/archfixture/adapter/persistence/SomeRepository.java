@@ -1,0 +1,3 @@
+package dev.users.archfixture.adapter.persistence;
+
+public class SomeRepository {}

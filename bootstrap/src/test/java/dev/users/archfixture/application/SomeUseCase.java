@@ -1,0 +1,3 @@
+package dev.users.archfixture.application;
+
+public class SomeUseCase {}

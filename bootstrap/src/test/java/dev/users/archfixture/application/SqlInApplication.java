@@ -1,0 +1,5 @@
+package dev.users.archfixture.application;
+
+public class SqlInApplication {
+  java.sql.Connection connection;
+}

@@ -1,0 +1,5 @@
+package dev.users.archfixture.domain;
+
+public class GrpcStatusInDomain {
+  io.grpc.Status status;
+}

@@ -1,0 +1,108 @@
+package dev.users.bootstrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigTest {
+
+  @Test
+  void defaultsWorkAgainstALocalPostgresql() {
+    var config = Config.from(Map.of());
+
+    assertThat(config.grpcPort()).isEqualTo(50051);
+    assertThat(config.storage()).isEqualTo(Config.Storage.POSTGRES);
+    assertThat(config.postgres().jdbcUrl()).isEqualTo("jdbc:postgresql://127.0.0.1:5432/postgres");
+    assertThat(config.postgres().user()).isEqualTo("postgres");
+    assertThat(config.postgres().schema()).isEqualTo("users");
+    assertThat(config.postgres().connectionTimeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(config.environment()).isEqualTo(Config.Environment.DEVELOPMENT);
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.defaultDeadline()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.tls()).isEmpty();
+  }
+
+  @Test
+  void readsEveryVariable() {
+    var config = Config.from(Map.of(
+        "USERS_GRPC_PORT", "0",
+        "USERS_STORAGE", "memory",
+        "USERS_ENV", "production",
+        "USERS_SHUTDOWN_GRACE", "1500ms",
+        "USERS_DEFAULT_DEADLINE", "2m",
+        "USERS_DB_URL", "jdbc:postgresql://db:5432/users",
+        "USERS_DB_SCHEMA", "directory",
+        "USERS_DB_POOL_SIZE", "20",
+        "USERS_MAX_CONNECTION_AGE", "1h"));
+
+    assertThat(config.grpcPort()).isZero();
+    assertThat(config.storage()).isEqualTo(Config.Storage.MEMORY);
+    assertThat(config.environment()).isEqualTo(Config.Environment.PRODUCTION);
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMillis(1500));
+    assertThat(config.defaultDeadline()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(config.postgres().jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/users");
+    assertThat(config.postgres().schema()).isEqualTo("directory");
+    assertThat(config.postgres().maxPoolSize()).isEqualTo(20);
+    assertThat(config.limits().maxConnectionAge()).isEqualTo(Duration.ofHours(1));
+  }
+
+  @Test
+  void treatsAnEmptyValueAsUnset() {
+    assertThat(Config.from(Map.of("USERS_GRPC_PORT", " ")).grpcPort()).isEqualTo(50051);
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "USERS_GRPC_PORT|abc|USERS_GRPC_PORT must be an integer from 0 to 65535, got \"abc\"",
+      "USERS_GRPC_PORT|70000|USERS_GRPC_PORT must be an integer from 0 to 65535, got \"70000\"",
+      "USERS_STORAGE|mysql|USERS_STORAGE must be one of postgres, memory, got \"mysql\"",
+      "USERS_ENV|prod|USERS_ENV must be one of development, production, got \"prod\"",
+      "USERS_SHUTDOWN_GRACE|10|USERS_SHUTDOWN_GRACE must be a duration such as 500ms, 10s, 5m or 1h, from 0s to 3600s, got \"10\"",
+      "USERS_DEFAULT_DEADLINE|5ms|USERS_DEFAULT_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 3600s, got \"5ms\"",
+      "USERS_DB_URL|jdbc:mysql://x/y|USERS_DB_URL must start with jdbc:postgresql://, got \"jdbc:mysql://x/y\"",
+      "USERS_DB_SCHEMA|Users; drop|USERS_DB_SCHEMA must be a lower-case SQL identifier (letters, digits, _; at most 63), got \"Users; drop\"",
+      "USERS_DB_POOL_SIZE|0|USERS_DB_POOL_SIZE must be an integer from 1 to 1000, got \"0\"",
+  })
+  void aBadValueIsOneLineNamingTheVariable(String variable, String value, String message) {
+    assertThatThrownBy(() -> Config.from(Map.of(variable, value)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(message)
+        .hasNoCause();
+  }
+
+  @Test
+  void tlsNeedsBothFiles(@TempDir Path dir) throws Exception {
+    var cert = Files.writeString(dir.resolve("cert.pem"), "pem");
+
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString())))
+        .hasMessageStartingWith("USERS_TLS_KEY_FILE must be set too");
+  }
+
+  @Test
+  void tlsFilesMustBeReadable(@TempDir Path dir) throws Exception {
+    var cert = Files.writeString(dir.resolve("cert.pem"), "pem");
+    var missingKey = dir.resolve("missing.pem");
+
+    assertThatThrownBy(() -> Config.from(Map.of(
+            "USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", missingKey.toString())))
+        .hasMessage("USERS_TLS_KEY_FILE must name a readable file, got \"" + missingKey + "\"");
+  }
+
+  @Test
+  void tlsIsOnWhenBothFilesAreGiven(@TempDir Path dir) throws Exception {
+    var cert = Files.writeString(dir.resolve("cert.pem"), "pem");
+    var key = Files.writeString(dir.resolve("key.pem"), "pem");
+
+    var config = Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", key.toString()));
+
+    assertThat(config.tls()).contains(new Config.Tls(cert, key));
+  }
+}
