@@ -21,8 +21,8 @@ import java.util.function.UnaryOperator;
  * <p>Versions: a user is stored with version 1, and every write of a change stores it with its
  * version plus one. The users returned carry the version they now have in storage.
  *
- * <p>{@code UserRepositoryContract} in this module's tests is the executable form of this
- * contract; every implementation runs it.
+ * <p>{@code UserRepositoryContract}, in the test jar of {@code adapter-persistence}, is the
+ * executable form of this contract; every implementation runs it.
  */
 public interface UserRepository {
 

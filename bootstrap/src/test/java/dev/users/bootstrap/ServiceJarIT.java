@@ -1,0 +1,134 @@
+package dev.users.bootstrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.users.adapter.persistence.PostgresTestDatabase;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged service jar as an operator runs it: a separate JVM, configured by environment
+ * variables, stopped with SIGTERM. Runs after {@code package}, in the integration-test phase.
+ */
+class ServiceJarIT {
+
+  private static final Path JAR = Path.of("target", "users-service.jar");
+  private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
+
+  @Test
+  void aBadSettingStopsStartUpWithOneLineNamingIt() throws Exception {
+    var service = Service.start(Map.of("USERS_GRPC_PORT", "fifty"));
+
+    assertThat(service.exitCode()).isEqualTo(2);
+    assertThat(service.output()).containsExactly(
+        "users-service: invalid configuration: USERS_GRPC_PORT must be an integer from 0 to 65535, got \"fifty\"");
+  }
+
+  @Test
+  void anUnreachableDatabaseStopsStartUpWithOneLineSayingWhereItTried() throws Exception {
+    var service = Service.start(Map.of("USERS_DB_URL", "jdbc:postgresql://127.0.0.1:1/users"));
+
+    assertThat(service.exitCode()).isEqualTo(1);
+    assertThat(service.output())
+        .filteredOn(line -> line.contains("cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/users"))
+        .hasSize(1);
+    assertThat(service.output()).noneMatch(line -> line.startsWith("\tat ") || line.contains("Exception"));
+  }
+
+  @Test
+  void servesOnPostgresqlAndStopsGracefullyOnSigterm() throws Exception {
+    var database = PostgresTestDatabase.get();
+    var schema = database.newSchemaName();
+    try {
+      var service = Service.start(Map.of(
+          "USERS_GRPC_PORT", "0",
+          "USERS_DB_URL", database.jdbcUrl(),
+          "USERS_DB_USER", database.user(),
+          "USERS_DB_PASSWORD", database.password(),
+          "USERS_DB_SCHEMA", schema));
+      int port = service.awaitPort();
+
+      var channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create()).build();
+      try {
+        var status = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.newBuilder().setService("users.v1.UserService").build())
+            .getStatus();
+        assertThat(status).isEqualTo(ServingStatus.SERVING);
+      } finally {
+        channel.shutdownNow();
+      }
+
+      service.process.destroy();
+      assertThat(service.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(service.process.exitValue()).as("128 + SIGTERM after the shutdown hook ran").isEqualTo(143);
+      assertThat(service.output()).anyMatch(line -> line.contains("users-service stopped"));
+    } finally {
+      database.dropSchema(schema);
+    }
+  }
+
+  /** A service JVM whose merged stdout and stderr are collected line by line. */
+  private record Service(Process process, List<String> lines) {
+
+    static Service start(Map<String, String> settings) throws IOException {
+      assertThat(JAR).as("the service jar is built by the package phase").exists();
+      var java = ProcessHandle.current().info().command().orElse("java");
+      var builder = new ProcessBuilder(java, "-jar", JAR.toString()).redirectErrorStream(true);
+      builder.environment().keySet().removeIf(name -> name.startsWith("USERS_"));
+      builder.environment().putAll(settings);
+      var process = builder.start();
+      var lines = new CopyOnWriteArrayList<String>();
+      Thread.ofPlatform().daemon(true).start(() -> {
+        try (var reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+          reader.lines().forEach(lines::add);
+        } catch (IOException e) {
+          lines.add("(output unreadable: " + e.getMessage() + ")");
+        }
+      });
+      return new Service(process, lines);
+    }
+
+    int exitCode() throws InterruptedException {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("the service did not exit; output: " + lines);
+      }
+      Thread.sleep(100);
+      return process.exitValue();
+    }
+
+    List<String> output() {
+      return List.copyOf(lines);
+    }
+
+    int awaitPort() throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline && process.isAlive()) {
+        for (var line : lines) {
+          var matcher = LISTENING.matcher(line);
+          if (matcher.find()) {
+            return Integer.parseInt(matcher.group(1));
+          }
+        }
+        Thread.sleep(50);
+      }
+      process.destroyForcibly();
+      throw new AssertionError("the service did not report its port; output: " + lines);
+    }
+  }
+}
