@@ -24,6 +24,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
@@ -34,6 +35,7 @@ import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -359,6 +361,62 @@ class UsersServiceEndToEndTest {
       var e = assertThatThrownBy(this::reflectedServices).cause();
       e.isInstanceOfSatisfying(StatusRuntimeException.class,
           sre -> assertThat(sre.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+    }
+  }
+
+  /** TLS with the self-signed test certificate in src/test/resources/tls (valid for localhost). */
+  @Nested
+  class OverTls {
+
+    private final Path certificate = resource("tls/server.pem");
+    private final Path key = resource("tls/server.key");
+    private UsersServer server;
+
+    @BeforeEach
+    void startServer() {
+      server = UsersServer.start(Config.from(Map.of(
+          "USERS_STORAGE", "memory",
+          "USERS_GRPC_PORT", "0",
+          "USERS_TLS_CERT_FILE", certificate.toString(),
+          "USERS_TLS_KEY_FILE", key.toString())));
+    }
+
+    @AfterEach
+    void stopServer() {
+      server.stop();
+    }
+
+    @Test
+    void servesClientsThatTrustItsCertificate() throws Exception {
+      var credentials = TlsChannelCredentials.newBuilder().trustManager(certificate.toFile()).build();
+      var channel = Grpc.newChannelBuilderForAddress("localhost", server.port(), credentials).build();
+      try {
+        var status = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+        assertThat(status).isEqualTo(ServingStatus.SERVING);
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+
+    @Test
+    void refusesPlaintextClients() {
+      var channel = Grpc.newChannelBuilderForAddress("localhost", server.port(), InsecureChannelCredentials.create())
+          .build();
+      try {
+        assertStatus(() -> HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .check(HealthCheckRequest.getDefaultInstance()), Status.Code.UNAVAILABLE);
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+
+    private static Path resource(String name) {
+      try {
+        return Path.of(UsersServiceEndToEndTest.class.getClassLoader().getResource(name).toURI());
+      } catch (java.net.URISyntaxException e) {
+        throw new IllegalStateException(e);
+      }
     }
   }
 
