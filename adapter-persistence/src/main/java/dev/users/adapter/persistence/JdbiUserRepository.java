@@ -1,0 +1,278 @@
+package dev.users.adapter.persistence;
+
+import dev.users.application.port.RequestId;
+import dev.users.application.port.StorageUnavailableException;
+import dev.users.application.port.UserRepository;
+import dev.users.domain.DisplayName;
+import dev.users.domain.Email;
+import dev.users.domain.EmailAlreadyTakenException;
+import dev.users.domain.User;
+import dev.users.domain.UserId;
+import dev.users.domain.UserNotFoundException;
+import dev.users.domain.VersionConflictException;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.SqlStatement;
+import org.postgresql.util.PSQLException;
+
+/**
+ * {@link UserRepository} on the {@code users} table. Every method runs its statements in
+ * autocommit: the writes are single statements, and updates are optimistic, so no transaction or
+ * row lock is held while a caller's change function runs.
+ */
+final class JdbiUserRepository implements UserRepository {
+
+  private static final String COLUMNS = "id, email, display_name, create_time, update_time, version";
+
+  private static final String INSERT = """
+      INSERT INTO users (id, email, email_canonical, display_name, create_time, update_time, version)
+      VALUES (:id, :email, :email_canonical, :display_name, :create_time, :update_time, 1)
+      RETURNING\s""" + COLUMNS;
+
+  private static final String INSERT_UNLESS_REQUEST_ID_USED = """
+      INSERT INTO users (id, email, email_canonical, display_name, create_time, update_time, version,
+                         create_request_id)
+      VALUES (:id, :email, :email_canonical, :display_name, :create_time, :update_time, 1, :request_id)
+      ON CONFLICT (create_request_id) DO NOTHING
+      RETURNING\s""" + COLUMNS;
+
+  private static final String SELECT_BY_REQUEST_ID =
+      "SELECT " + COLUMNS + " FROM users WHERE create_request_id = :request_id";
+
+  // One statement for the whole batch: the arrays travel as parameters, and rows whose email is
+  // taken, by an existing user or a concurrent insert, are skipped rather than failing the batch.
+  private static final String INSERT_BATCH = """
+      INSERT INTO users (id, email, email_canonical, display_name, create_time, update_time, version)
+      SELECT id, email, email_canonical, display_name, create_time, update_time, 1
+      FROM unnest(:ids::uuid[], :emails::text[], :emails_canonical::text[], :display_names::text[],
+                  :create_times::timestamptz[], :update_times::timestamptz[])
+           AS batch (id, email, email_canonical, display_name, create_time, update_time)
+      ON CONFLICT (email_canonical) DO NOTHING
+      RETURNING\s""" + COLUMNS;
+
+  private static final String SELECT_BY_ID = "SELECT " + COLUMNS + " FROM users WHERE id = :id";
+
+  private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM users WHERE id = :id)";
+
+  private static final String UPDATE = """
+      UPDATE users
+      SET email = :email, email_canonical = :email_canonical, display_name = :display_name,
+          update_time = :update_time, version = version + 1
+      WHERE id = :id AND version = :version
+      RETURNING\s""" + COLUMNS;
+
+  private static final String DELETE = "DELETE FROM users WHERE id = :id AND version = :version";
+
+  // Keyset pagination: the primary key index finds the start directly, however deep the page.
+  private static final String LIST_FIRST = "SELECT " + COLUMNS + " FROM users ORDER BY id LIMIT :limit";
+
+  private static final String LIST_AFTER =
+      "SELECT " + COLUMNS + " FROM users WHERE id > :after ORDER BY id LIMIT :limit";
+
+  private static final RowMapper<User> USER = (row, context) -> User.reconstitute(
+      new UserId(row.getObject("id", UUID.class)),
+      new Email(row.getString("email")),
+      new DisplayName(row.getString("display_name")),
+      row.getObject("create_time", OffsetDateTime.class).toInstant(),
+      row.getObject("update_time", OffsetDateTime.class).toInstant(),
+      row.getLong("version"));
+
+  private static final String EMAIL_KEY = "users_email_canonical_key";
+
+  // Connection lost or refused (class 08), server shutting down or starting (57P01-57P03), too
+  // many connections (53300), statement timeout (57014): the database cannot serve right now.
+  private static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300", "57014");
+
+  private final Jdbi jdbi;
+
+  JdbiUserRepository(Jdbi jdbi) {
+    this.jdbi = jdbi;
+  }
+
+  @Override
+  public User add(User user) {
+    return inDatabaseStoring(user.email(), handle -> bindUser(handle.createQuery(INSERT), user).map(USER).one());
+  }
+
+  @Override
+  public User add(User user, RequestId requestId) {
+    return inDatabaseStoring(user.email(), handle -> {
+      while (true) {
+        var inserted = bindUser(handle.createQuery(INSERT_UNLESS_REQUEST_ID_USED), user)
+            .bind("request_id", requestId.value())
+            .map(USER)
+            .findOne();
+        if (inserted.isPresent()) {
+          return inserted.get();
+        }
+        // The insert returns nothing on a conflict. A new statement sees the row that caused it,
+        // even one that a concurrent call with the same request id committed meanwhile.
+        var earlier = handle.createQuery(SELECT_BY_REQUEST_ID)
+            .bind("request_id", requestId.value())
+            .map(USER)
+            .findOne();
+        if (earlier.isPresent()) {
+          return earlier.get();
+        }
+        // The earlier user was deleted in between, and its request id with it: insert again.
+      }
+    });
+  }
+
+  @Override
+  public List<User> addAll(List<User> users) {
+    if (users.isEmpty()) {
+      return List.of();
+    }
+    var position = new HashMap<UserId, Integer>();
+    for (int i = 0; i < users.size(); i++) {
+      position.put(users.get(i).id(), i);
+    }
+    var stored = inDatabase(handle -> handle.createQuery(INSERT_BATCH)
+        .bind("ids", users.stream().map(user -> user.id().value()).toArray(UUID[]::new))
+        .bind("emails", users.stream().map(user -> user.email().value()).toArray(String[]::new))
+        .bind("emails_canonical", users.stream().map(user -> user.email().canonical()).toArray(String[]::new))
+        .bind("display_names", users.stream().map(user -> user.displayName().value()).toArray(String[]::new))
+        // As text: ISO-8601 instants are read by timestamptz exactly, whatever the session's zone.
+        .bind("create_times", users.stream().map(user -> user.createTime().toString()).toArray(String[]::new))
+        .bind("update_times", users.stream().map(user -> user.updateTime().toString()).toArray(String[]::new))
+        .map(USER)
+        .list());
+    return stored.stream().sorted(Comparator.comparing(user -> position.get(user.id()))).toList();
+  }
+
+  @Override
+  public Optional<User> findById(UserId id) {
+    return inDatabase(handle -> handle.createQuery(SELECT_BY_ID).bind("id", id.value()).map(USER).findOne());
+  }
+
+  @Override
+  public User update(UserId id, UnaryOperator<User> change) {
+    var current = findById(id).orElseThrow(() -> new UserNotFoundException(id));
+    var changed = change.apply(current);
+    return inDatabaseStoring(changed.email(), handle -> handle.createQuery(UPDATE)
+            .bind("id", id.value())
+            .bind("version", current.version())
+            .bind("email", changed.email().value())
+            .bind("email_canonical", changed.email().canonical())
+            .bind("display_name", changed.displayName().value())
+            .bind("update_time", utc(changed.updateTime()))
+            .map(USER)
+            .findOne())
+        .orElseThrow(() -> lostRace(id));
+  }
+
+  @Override
+  public void delete(UserId id, Consumer<User> precondition) {
+    var current = findById(id).orElseThrow(() -> new UserNotFoundException(id));
+    precondition.accept(current);
+    int deleted = inDatabase(handle -> handle.createUpdate(DELETE)
+        .bind("id", id.value())
+        .bind("version", current.version())
+        .execute());
+    if (deleted == 0) {
+      throw lostRace(id);
+    }
+  }
+
+  @Override
+  public List<User> listFirst(int limit) {
+    requirePositive(limit);
+    return inDatabase(handle -> handle.createQuery(LIST_FIRST).bind("limit", limit).map(USER).list());
+  }
+
+  @Override
+  public List<User> listAfter(UserId after, int limit) {
+    requirePositive(limit);
+    return inDatabase(handle -> handle.createQuery(LIST_AFTER)
+        .bind("after", after.value())
+        .bind("limit", limit)
+        .map(USER)
+        .list());
+  }
+
+  /** A conditional write found no row: the user was changed or deleted after it was read. */
+  private RuntimeException lostRace(UserId id) {
+    boolean exists = inDatabase(handle -> handle.createQuery(EXISTS).bind("id", id.value()).mapTo(Boolean.class).one());
+    return exists ? new VersionConflictException(id) : new UserNotFoundException(id);
+  }
+
+  private static <S extends SqlStatement<S>> S bindUser(S statement, User user) {
+    return statement
+        .bind("id", user.id().value())
+        .bind("email", user.email().value())
+        .bind("email_canonical", user.email().canonical())
+        .bind("display_name", user.displayName().value())
+        .bind("create_time", utc(user.createTime()))
+        .bind("update_time", utc(user.updateTime()));
+  }
+
+  private static OffsetDateTime utc(Instant instant) {
+    return instant.atOffset(ZoneOffset.UTC);
+  }
+
+  private static void requirePositive(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+    }
+  }
+
+  // The one place where SQL failures become the port's errors.
+
+  private <T> T inDatabase(HandleCallback<T, RuntimeException> work) {
+    try {
+      return jdbi.withHandle(work);
+    } catch (JdbiException e) {
+      throw unavailableOrAsIs(e);
+    }
+  }
+
+  /** Like {@link #inDatabase}, for a write of {@code email}: a duplicate means it is taken. */
+  private <T> T inDatabaseStoring(Email email, HandleCallback<T, RuntimeException> work) {
+    try {
+      return jdbi.withHandle(work);
+    } catch (JdbiException e) {
+      if (violatedConstraint(e).filter(EMAIL_KEY::equals).isPresent()) {
+        throw new EmailAlreadyTakenException(email);
+      }
+      throw unavailableOrAsIs(e);
+    }
+  }
+
+  private static RuntimeException unavailableOrAsIs(JdbiException failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      // HikariCP's "no connection within the connection timeout".
+      if (cause instanceof SQLTransientConnectionException
+          || cause instanceof SQLException sql && sql.getSQLState() != null
+              && (sql.getSQLState().startsWith("08") || UNAVAILABLE_STATES.contains(sql.getSQLState()))) {
+        return new StorageUnavailableException("storage is unavailable, try again later", failure);
+      }
+    }
+    return failure;
+  }
+
+  private static Optional<String> violatedConstraint(JdbiException failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof PSQLException psql && "23505".equals(psql.getSQLState())
+          && psql.getServerErrorMessage() != null) {
+        return Optional.ofNullable(psql.getServerErrorMessage().getConstraint());
+      }
+    }
+    return Optional.empty();
+  }
+}

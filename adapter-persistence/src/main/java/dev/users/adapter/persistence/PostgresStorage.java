@@ -1,0 +1,154 @@
+package dev.users.adapter.persistence;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.users.application.port.UserRepository;
+import java.sql.SQLException;
+import java.time.Duration;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.jdbi.v3.core.Jdbi;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * Users stored in PostgreSQL: a connection pool on a schema that {@link #open} brings up to date.
+ * Close it to release the connections.
+ */
+public final class PostgresStorage implements AutoCloseable {
+
+  private static final String APPLICATION_NAME = "users-service";
+  private static final String MIGRATIONS = "classpath:db/users/migration";
+  private static final int HEALTH_CHECK_SECONDS = 1;
+
+  private final HikariDataSource pool;
+  private final UserRepository users;
+
+  private PostgresStorage(HikariDataSource pool) {
+    this.pool = pool;
+    this.users = new JdbiUserRepository(Jdbi.create(pool));
+  }
+
+  /**
+   * Connects, creates the schema if needed and applies the migrations it lacks. Running it again
+   * on an up-to-date schema changes nothing.
+   *
+   * @throws StorageStartupException when the database cannot be reached in about the connection
+   *     timeout, or the schema cannot be migrated
+   */
+  public static PostgresStorage open(PostgresSettings settings) {
+    var pool = new HikariDataSource(poolConfig(settings));
+    try {
+      checkConnection(pool, settings);
+      migrate(settings);
+      return new PostgresStorage(pool);
+    } catch (RuntimeException e) {
+      pool.close();
+      throw e;
+    }
+  }
+
+  public UserRepository users() {
+    return users;
+  }
+
+  /** Whether the database answers right now; waits at most about the connection timeout. */
+  public boolean isAvailable() {
+    try (var connection = pool.getConnection()) {
+      return connection.isValid(HEALTH_CHECK_SECONDS);
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+
+  private static HikariConfig poolConfig(PostgresSettings settings) {
+    var connections = connections(settings);
+    // The server cancels a statement that runs too long (SQLState 57014), which the repository
+    // reports as unavailable storage instead of letting the call hang.
+    connections.setOptions("-c statement_timeout=" + settings.statementTimeout().toMillis());
+    // Only for a server that vanished without closing the socket: longer than the statement
+    // timeout, so that a slow statement ends with the server's clean cancellation first.
+    connections.setSocketTimeout(seconds(settings.statementTimeout().plusSeconds(5)));
+    connections.setCurrentSchema(settings.schema());
+
+    var config = new HikariConfig();
+    config.setPoolName(APPLICATION_NAME);
+    config.setDataSource(connections);
+    config.setMaximumPoolSize(settings.maxPoolSize());
+    // HikariCP's default is 30 s. A call that cannot get a connection this fast fails as
+    // unavailable, so that an exhausted pool or a dead database answers clients in about a
+    // second instead of piling up waiting calls.
+    config.setConnectionTimeout(settings.connectionTimeout().toMillis());
+    // A borrowed connection that has been idle is checked first; the check must fit within the
+    // caller's wait for a connection.
+    config.setValidationTimeout(Math.max(250, settings.connectionTimeout().toMillis() / 2));
+    // The pool starts without connecting; open() checks the connection itself, so that a dead
+    // database yields one clear line rather than HikariCP's logged stack trace.
+    config.setInitializationFailTimeout(-1);
+    return config;
+  }
+
+  private static PGSimpleDataSource connections(PostgresSettings settings) {
+    var source = new PGSimpleDataSource();
+    source.setURL(settings.jdbcUrl());
+    source.setUser(settings.user());
+    source.setPassword(settings.password());
+    source.setApplicationName(APPLICATION_NAME);
+    // pgjdbc waits 10 s for a TCP connection by default; an unreachable host should be given up
+    // about when callers stop waiting for a connection.
+    source.setConnectTimeout(seconds(settings.connectionTimeout()));
+    return source;
+  }
+
+  private static void checkConnection(DataSource pool, PostgresSettings settings) {
+    try {
+      pool.getConnection().close();
+    } catch (SQLException e) {
+      throw new StorageStartupException(
+          "cannot connect to PostgreSQL at " + settings.displayedUrl() + " as user " + settings.user() + ": "
+              + reason(e),
+          e);
+    }
+  }
+
+  private static void migrate(PostgresSettings settings) {
+    try {
+      Flyway.configure()
+          // Not the pool: its statement timeout is meant for requests, and a migration such as an
+          // index build may rightly take longer.
+          .dataSource(connections(settings))
+          .schemas(settings.schema())
+          .defaultSchema(settings.schema())
+          .createSchemas(true)
+          .locations(MIGRATIONS)
+          .failOnMissingLocations(true)
+          .load()
+          .migrate();
+    } catch (FlywayException e) {
+      throw new StorageStartupException(
+          "cannot migrate schema " + settings.schema() + " of PostgreSQL at " + settings.displayedUrl() + ": "
+              + reason(e),
+          e);
+    }
+  }
+
+  /** The innermost message, on one line: it says what actually went wrong. */
+  private static String reason(Throwable failure) {
+    String message = null;
+    for (var cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
+        message = cause.getMessage();
+      }
+    }
+    return message == null ? failure.getClass().getSimpleName() : message.strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  private static int seconds(Duration duration) {
+    return (int) Math.max(1, Math.ceilDiv(duration.toMillis(), 1_000));
+  }
+}

@@ -1,0 +1,473 @@
+package dev.users.adapter.persistence;
+
+import static dev.users.adapter.persistence.UserBuilder.CREATED;
+import static dev.users.adapter.persistence.UserBuilder.aUser;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.users.application.port.RequestId;
+import dev.users.application.port.UserRepository;
+import dev.users.domain.DisplayName;
+import dev.users.domain.Email;
+import dev.users.domain.EmailAlreadyTakenException;
+import dev.users.domain.User;
+import dev.users.domain.UserId;
+import dev.users.domain.UserNotFoundException;
+import dev.users.domain.VersionConflictException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link UserRepository}'s contract, run against every implementation: extend it and supply an
+ * empty repository. The implementations cannot drift apart while they all pass it.
+ */
+public abstract class UserRepositoryContract {
+
+  private static final Instant LATER = Instant.parse("2026-02-03T04:05:06.654321Z");
+
+  private UserRepository users;
+
+  /** A repository holding no users, for one test. */
+  protected abstract UserRepository emptyRepository();
+
+  @BeforeEach
+  final void startEmpty() {
+    users = emptyRepository();
+  }
+
+  @Test
+  void readsBackWhatItStoredToTheMicrosecond() {
+    var user = aUser().withEmail("Ada@Example.org").updatedAt(CREATED.plusNanos(1_000)).build();
+
+    var stored = users.add(user);
+
+    assertThat(stored).isEqualTo(user);
+    assertThat(users.findById(user.id())).contains(user);
+  }
+
+  @Test
+  void storesANewUserAtVersionOne() {
+    var user = aUser().build();
+    var storedBefore = User.reconstitute(
+        user.id(), user.email(), user.displayName(), user.createTime(), user.updateTime(), 5);
+
+    assertThat(users.add(storedBefore).version()).isEqualTo(1);
+    assertThat(users.findById(user.id())).hasValueSatisfying(found -> assertThat(found.version()).isEqualTo(1));
+  }
+
+  @Test
+  void findsNothingForAnUnknownId() {
+    users.add(aUser().build());
+
+    assertThat(users.findById(aUser().build().id())).isEmpty();
+  }
+
+  @Test
+  void refusesAnEmailTakenByAnotherUserIgnoringCase() {
+    users.add(aUser().withEmail("ada@example.org").build());
+    var second = aUser().withEmail("ADA@Example.ORG").build();
+
+    assertThatThrownBy(() -> users.add(second))
+        .isInstanceOfSatisfying(EmailAlreadyTakenException.class,
+            e -> assertThat(e.email()).isEqualTo(new Email("ADA@Example.ORG")));
+    assertThat(users.findById(second.id())).isEmpty();
+  }
+
+  @Test
+  void comparesEmailsIgnoringCaseBeyondAscii() {
+    users.add(aUser().withEmail("émile@exämple.org").build());
+
+    assertThatThrownBy(() -> users.add(aUser().withEmail("ÉMILE@EXÄMPLE.ORG").build()))
+        .isInstanceOf(EmailAlreadyTakenException.class);
+  }
+
+  @Test
+  void refusesATakenEmailAlsoWithARequestId() {
+    users.add(aUser().withEmail("ada@example.org").build());
+
+    assertThatThrownBy(() -> users.add(aUser().withEmail("Ada@example.org").build(), new RequestId("create-1")))
+        .isInstanceOf(EmailAlreadyTakenException.class);
+  }
+
+  @Test
+  void returnsTheFirstUserWhenARequestIdIsRepeated() {
+    var first = users.add(aUser().withEmail("ada@example.org").build(), new RequestId("create-1"));
+    var retry = aUser().withEmail("grace@example.org").build();
+
+    assertThat(users.add(retry, new RequestId("create-1"))).isEqualTo(first);
+    assertThat(users.findById(retry.id())).isEmpty();
+    assertThat(users.listFirst(10)).containsExactly(first);
+  }
+
+  @Test
+  void storesOneUserPerRequestId() {
+    var first = users.add(aUser().build(), new RequestId("create-1"));
+    var second = users.add(aUser().build(), new RequestId("create-2"));
+
+    assertThat(users.listFirst(10)).containsExactly(first, second);
+  }
+
+  @Test
+  void freesARequestIdWhenItsUserIsDeleted() {
+    var first = users.add(aUser().build(), new RequestId("create-1"));
+    users.delete(first.id(), user -> {});
+    var next = aUser().build();
+
+    assertThat(users.add(next, new RequestId("create-1"))).isEqualTo(next);
+  }
+
+  @Test
+  void storesAChangeWithTheNextVersion() {
+    var user = users.add(aUser().withDisplayName("Ada").build());
+
+    var updated = users.update(user.id(), renameTo("Countess of Lovelace"));
+
+    assertThat(updated.version()).isEqualTo(2);
+    assertThat(updated.displayName()).isEqualTo(new DisplayName("Countess of Lovelace"));
+    assertThat(updated.updateTime()).isEqualTo(LATER);
+    assertThat(updated.createTime()).isEqualTo(user.createTime());
+    assertThat(users.findById(user.id())).contains(updated);
+  }
+
+  @Test
+  void incrementsTheVersionWithEveryUpdate() {
+    var user = users.add(aUser().build());
+
+    users.update(user.id(), renameTo("One"));
+    users.update(user.id(), renameTo("Two"));
+    var third = users.update(user.id(), renameTo("Three"));
+
+    assertThat(third.version()).isEqualTo(4);
+  }
+
+  @Test
+  void givesTheChangeTheUserAsStored() {
+    var user = users.add(aUser().build());
+    var seen = new ArrayList<User>();
+
+    users.update(user.id(), current -> {
+      seen.add(current);
+      return current;
+    });
+
+    assertThat(seen).containsExactly(user);
+  }
+
+  @Test
+  void refusesAnUpdateToAnEmailTakenByAnotherUserIgnoringCase() {
+    users.add(aUser().withEmail("ada@example.org").build());
+    var grace = users.add(aUser().withEmail("grace@example.org").build());
+
+    assertThatThrownBy(() -> users.update(grace.id(), changeEmailTo("ADA@example.org")))
+        .isInstanceOfSatisfying(EmailAlreadyTakenException.class,
+            e -> assertThat(e.email()).isEqualTo(new Email("ADA@example.org")));
+    assertThat(users.findById(grace.id())).contains(grace);
+  }
+
+  @Test
+  void letsAUserChangeTheCaseOfItsOwnEmail() {
+    var ada = users.add(aUser().withEmail("ada@example.org").build());
+
+    var updated = users.update(ada.id(), changeEmailTo("Ada@Example.org"));
+
+    assertThat(updated.email()).isEqualTo(new Email("Ada@Example.org"));
+  }
+
+  @Test
+  void releasesTheOldEmailWhenAUserChangesIt() {
+    var ada = users.add(aUser().withEmail("ada@example.org").build());
+    users.update(ada.id(), changeEmailTo("countess@example.org"));
+
+    var newcomer = users.add(aUser().withEmail("ada@example.org").build());
+
+    assertThat(newcomer.email()).isEqualTo(new Email("ada@example.org"));
+  }
+
+  @Test
+  void refusesToUpdateAnUnknownUserWithoutCallingTheChange() {
+    var unknown = aUser().build().id();
+
+    assertThatThrownBy(() -> users.update(unknown, user -> {
+          throw new AssertionError("the change must not run");
+        }))
+        .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(unknown));
+  }
+
+  @Test
+  void refusesAnUpdateWhenTheUserChangedWhileTheChangeWasComputed() {
+    var user = users.add(aUser().build());
+
+    assertThatThrownBy(() -> users.update(user.id(), current -> {
+          users.update(user.id(), renameTo("Concurrent"));
+          return current.rename(new DisplayName("Late"), LATER);
+        }))
+        .isInstanceOfSatisfying(VersionConflictException.class, e -> assertThat(e.id()).isEqualTo(user.id()));
+    assertThat(users.findById(user.id())).hasValueSatisfying(stored -> {
+      assertThat(stored.displayName()).isEqualTo(new DisplayName("Concurrent"));
+      assertThat(stored.version()).isEqualTo(2);
+    });
+  }
+
+  @Test
+  void reportsNotFoundWhenTheUserWasDeletedWhileTheChangeWasComputed() {
+    var user = users.add(aUser().build());
+
+    assertThatThrownBy(() -> users.update(user.id(), current -> {
+          users.delete(user.id(), stored -> {});
+          return current.rename(new DisplayName("Late"), LATER);
+        }))
+        .isInstanceOf(UserNotFoundException.class);
+    assertThat(users.findById(user.id())).isEmpty();
+  }
+
+  @Test
+  void propagatesTheChangesOwnFailureAndStoresNothing() {
+    var user = users.add(aUser().build());
+    var refusal = new IllegalStateException("refused by the change");
+
+    assertThatThrownBy(() -> users.update(user.id(), current -> {
+          throw refusal;
+        }))
+        .isSameAs(refusal);
+    assertThat(users.findById(user.id())).contains(user);
+  }
+
+  @Test
+  void appliesEveryOneOfManyConcurrentRetriedUpdates() throws Exception {
+    var user = users.add(aUser().withDisplayName("-").build());
+    var writers = "abcdefgh";
+
+    runConcurrently(writers.chars().mapToObj(letter -> (Callable<User>) () -> {
+      while (true) {
+        try {
+          return users.update(user.id(), current ->
+              current.rename(new DisplayName(current.displayName().value() + (char) letter), LATER));
+        } catch (VersionConflictException e) {
+          Thread.onSpinWait();
+        }
+      }
+    }).toList());
+
+    var stored = users.findById(user.id()).orElseThrow();
+    assertThat(stored.version()).isEqualTo(1 + writers.length());
+    assertThat(stored.displayName().value().chars().sorted().skip(1))
+        .as("no update was lost")
+        .containsExactlyElementsOf(writers.chars().boxed().toList());
+  }
+
+  @Test
+  void deletesAUser() {
+    var user = users.add(aUser().build());
+    var other = users.add(aUser().build());
+
+    users.delete(user.id(), current -> assertThat(current).isEqualTo(user));
+
+    assertThat(users.findById(user.id())).isEmpty();
+    assertThat(users.listFirst(10)).containsExactly(other);
+  }
+
+  @Test
+  void releasesTheEmailOfADeletedUser() {
+    var user = users.add(aUser().withEmail("ada@example.org").build());
+    users.delete(user.id(), current -> {});
+
+    assertThat(users.add(aUser().withEmail("ADA@example.org").build()).email())
+        .isEqualTo(new Email("ADA@example.org"));
+  }
+
+  @Test
+  void refusesToDeleteAnUnknownUser() {
+    var unknown = aUser().build().id();
+
+    assertThatThrownBy(() -> users.delete(unknown, user -> {}))
+        .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(unknown));
+  }
+
+  @Test
+  void refusesADeleteWhenTheUserChangedWhileThePreconditionRan() {
+    var user = users.add(aUser().build());
+
+    assertThatThrownBy(() -> users.delete(user.id(), current -> users.update(user.id(), renameTo("Concurrent"))))
+        .isInstanceOf(VersionConflictException.class);
+    assertThat(users.findById(user.id())).hasValueSatisfying(stored -> assertThat(stored.version()).isEqualTo(2));
+  }
+
+  @Test
+  void keepsTheUserWhenThePreconditionRefuses() {
+    var user = users.add(aUser().build());
+    var refusal = new VersionConflictException(user.id());
+
+    assertThatThrownBy(() -> users.delete(user.id(), current -> {
+          throw refusal;
+        }))
+        .isSameAs(refusal);
+    assertThat(users.findById(user.id())).contains(user);
+  }
+
+  @Test
+  void listsUsersInUnsignedIdOrder() {
+    var ids = List.of(
+        "ffffffff-ffff-7fff-bfff-ffffffffffff",
+        "00000000-0000-7000-8000-000000000000",
+        "80000000-0000-7000-8000-000000000000",
+        "7fffffff-ffff-7fff-bfff-ffffffffffff",
+        "00000000-0000-7000-0000-000000000001");
+    ids.forEach(id -> users.add(aUser().withId(id).build()));
+
+    assertThat(users.listFirst(10)).extracting(user -> user.id().toString()).containsExactly(
+        "00000000-0000-7000-0000-000000000001",
+        "00000000-0000-7000-8000-000000000000",
+        "7fffffff-ffff-7fff-bfff-ffffffffffff",
+        "80000000-0000-7000-8000-000000000000",
+        "ffffffff-ffff-7fff-bfff-ffffffffffff");
+  }
+
+  @Test
+  void resumesAfterAnIdWhoseHighBitIsSet() {
+    users.add(aUser().withId("ffffffff-ffff-7fff-bfff-ffffffffffff").build());
+    users.add(aUser().withId("80000000-0000-7000-8000-000000000000").build());
+    users.add(aUser().withId("7fffffff-ffff-7fff-bfff-ffffffffffff").build());
+
+    assertThat(users.listAfter(UserId.parse("80000000-0000-7000-8000-000000000000"), 10))
+        .extracting(user -> user.id().toString())
+        .containsExactly("ffffffff-ffff-7fff-bfff-ffffffffffff");
+    assertThat(users.listAfter(UserId.parse("7fffffff-ffff-7fff-bfff-ffffffffffff"), 1))
+        .extracting(user -> user.id().toString())
+        .containsExactly("80000000-0000-7000-8000-000000000000");
+  }
+
+  @Test
+  void resumesAfterAnIdThatIsNotStored() {
+    users.add(aUser().withId("00000000-0000-7000-8000-000000000001").build());
+    users.add(aUser().withId("00000000-0000-7000-8000-000000000003").build());
+
+    assertThat(users.listAfter(UserId.parse("00000000-0000-7000-8000-000000000002"), 10))
+        .extracting(user -> user.id().toString())
+        .containsExactly("00000000-0000-7000-8000-000000000003");
+  }
+
+  @Test
+  void pagesThroughEveryUserOnceInIdOrder() {
+    var stored = IntStream.range(0, 7).mapToObj(i -> users.add(aUser().build())).toList();
+
+    var first = users.listFirst(3);
+    var second = users.listAfter(first.getLast().id(), 3);
+    var third = users.listAfter(second.getLast().id(), 3);
+
+    assertThat(first).containsExactlyElementsOf(stored.subList(0, 3));
+    assertThat(second).containsExactlyElementsOf(stored.subList(3, 6));
+    assertThat(third).containsExactlyElementsOf(stored.subList(6, 7));
+    assertThat(users.listAfter(third.getLast().id(), 3)).isEmpty();
+  }
+
+  @Test
+  void listsNothingWhenEmpty() {
+    assertThat(users.listFirst(10)).isEmpty();
+    assertThat(users.listAfter(aUser().build().id(), 10)).isEmpty();
+  }
+
+  @Test
+  void refusesALimitBelowOne() {
+    assertThatThrownBy(() -> users.listFirst(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> users.listAfter(aUser().build().id(), 0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void addsABatchAndReturnsItInTheGivenOrder() {
+    var batch = List.of(
+        aUser().withId("ffffffff-0000-7000-8000-000000000000").build(),
+        aUser().withId("00000000-0000-7000-8000-000000000000").build(),
+        aUser().withId("80000000-0000-7000-8000-000000000000").build());
+
+    var stored = users.addAll(batch);
+
+    assertThat(stored).containsExactlyElementsOf(batch);
+    assertThat(users.listFirst(10)).containsExactly(batch.get(1), batch.get(2), batch.get(0));
+  }
+
+  @Test
+  void leavesOutOfABatchTheUsersWhoseEmailIsTakenIgnoringCase() {
+    var ada = users.add(aUser().withEmail("ada@example.org").build());
+    var first = aUser().build();
+    var taken = aUser().withEmail("ADA@EXAMPLE.ORG").build();
+    var last = aUser().build();
+
+    var stored = users.addAll(List.of(first, taken, last));
+
+    assertThat(stored).containsExactly(first, last);
+    assertThat(users.findById(taken.id())).isEmpty();
+    assertThat(users.findById(ada.id())).contains(ada);
+  }
+
+  @Test
+  void addsAnEmptyBatch() {
+    assertThat(users.addAll(List.of())).isEmpty();
+    assertThat(users.listFirst(10)).isEmpty();
+  }
+
+  @Test
+  void storesExactlyOneOfManyConcurrentAddsOfTheSameEmail() throws Exception {
+    var attempts = IntStream.range(0, 8).mapToObj(i -> (Callable<User>) () -> {
+      try {
+        return users.add(aUser().withEmail("ada@example.org").build());
+      } catch (EmailAlreadyTakenException e) {
+        return null;
+      }
+    }).toList();
+
+    var results = runConcurrently(attempts);
+
+    assertThat(results).filteredOn(Objects::nonNull).hasSize(1);
+    assertThat(users.listFirst(10)).hasSize(1);
+  }
+
+  @Test
+  void returnsTheSameUserToManyConcurrentAddsWithTheSameRequestId() throws Exception {
+    var attempts = IntStream.range(0, 8)
+        .mapToObj(i -> (Callable<User>) () -> users.add(aUser().build(), new RequestId("create-1")))
+        .toList();
+
+    var results = runConcurrently(attempts);
+
+    assertThat(results).doesNotContainNull().containsOnly(results.getFirst());
+    assertThat(users.listFirst(10)).containsExactly(results.getFirst());
+  }
+
+  private static UnaryOperator<User> renameTo(String name) {
+    return user -> user.rename(new DisplayName(name), LATER);
+  }
+
+  private static UnaryOperator<User> changeEmailTo(String email) {
+    return user -> user.changeEmail(new Email(email), LATER);
+  }
+
+  /** Runs the tasks at once, each on its own thread, and returns their results in order. */
+  private static <T> List<T> runConcurrently(List<Callable<T>> tasks) throws InterruptedException, ExecutionException {
+    var start = new CyclicBarrier(tasks.size());
+    try (var executor = Executors.newFixedThreadPool(tasks.size())) {
+      var futures = new ArrayList<Future<T>>();
+      for (var task : tasks) {
+        futures.add(executor.submit(() -> {
+          start.await();
+          return task.call();
+        }));
+      }
+      var results = new ArrayList<T>();
+      for (var future : futures) {
+        results.add(future.get());
+      }
+      return results;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package dev.users.application.get;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.users.application.UseCaseFixture;
+import dev.users.domain.FieldViolation;
+import dev.users.domain.InvalidInputException;
+import dev.users.domain.UserNotFoundException;
+import org.junit.jupiter.api.Test;
+
+/** Runs on {@link UseCaseFixture}; see there why it lives in adapter-persistence. */
+class GetUserServiceTest {
+
+  private final UseCaseFixture fixture = new UseCaseFixture();
+  private final GetUser get = new GetUserService(fixture.users());
+
+  @Test
+  void returnsTheUserWithTheId() {
+    fixture.registered("grace@example.org", "Grace");
+    var ada = fixture.registered("ada@example.org", "Ada");
+
+    assertThat(get.get(GetUserQuery.of(ada.id().toString()))).isEqualTo(ada);
+  }
+
+  @Test
+  void reportsAnUnknownIdAsNotFound() {
+    var unknown = UseCaseFixture.nthId(99);
+
+    assertThatThrownBy(() -> get.get(new GetUserQuery(unknown)))
+        .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(unknown));
+  }
+
+  @Test
+  void refusesAnIdThatIsNotAUuid() {
+    assertThatThrownBy(() -> GetUserQuery.of("42"))
+        .isInstanceOfSatisfying(InvalidInputException.class,
+            e -> assertThat(e.violations()).extracting(FieldViolation::field).containsExactly("id"));
+  }
+}
