@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  */
 record Config(
     int grpcPort,
-    Storage storage,
+    StorageKind storage,
     PostgresSettings postgres,
     Environment environment,
     Duration shutdownGrace,
@@ -27,7 +27,7 @@ record Config(
     Optional<Tls> tls,
     Limits limits) {
 
-  enum Storage { POSTGRES, MEMORY }
+  enum StorageKind { POSTGRES, MEMORY }
 
   enum Environment { DEVELOPMENT, PRODUCTION }
 
@@ -81,7 +81,7 @@ record Config(
         read.duration("USERS_DB_STATEMENT_TIMEOUT", Duration.ofMillis(100), Duration.ofHours(1)));
     return new Config(
         read.integer("USERS_GRPC_PORT", 0, 65_535),
-        read.choice("USERS_STORAGE", Storage.class),
+        read.choice("USERS_STORAGE", StorageKind.class),
         postgres,
         read.choice("USERS_ENV", Environment.class),
         read.duration("USERS_SHUTDOWN_GRACE", Duration.ZERO, Duration.ofHours(1)),

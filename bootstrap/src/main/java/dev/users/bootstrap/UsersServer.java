@@ -65,8 +65,9 @@ final class UsersServer {
    */
   static UsersServer start(Config config) {
     var storage = Storage.open(config);
-    var scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
-        .name("users-scheduler")
+    // Two threads: a health check blocked on a dead database must not delay deadline expiries.
+    var scheduler = Executors.newScheduledThreadPool(2, Thread.ofPlatform()
+        .name("users-scheduler-", 0)
         .daemon(true)
         .factory());
     try {

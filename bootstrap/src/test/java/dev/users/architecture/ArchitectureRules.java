@@ -1,9 +1,11 @@
 package dev.users.architecture;
 
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.library.Architectures.onionArchitecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.lang.ArchRule;
 import java.util.List;
 
@@ -45,6 +47,8 @@ final class ArchitectureRules {
         .adapter("grpc", root + ".adapter.grpc..")
         .adapter("persistence", root + ".adapter.persistence..")
         .withOptionalLayers(true)
+        // The composition root wires every ring together; seeing them all is its job.
+        .ignoreDependency(resideInAPackage(root + ".bootstrap.."), DescribedPredicate.alwaysTrue())
         .as("dependencies point inwards and adapters do not know each other");
   }
 

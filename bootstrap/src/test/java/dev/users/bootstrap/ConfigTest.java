@@ -19,7 +19,7 @@ class ConfigTest {
     var config = Config.from(Map.of());
 
     assertThat(config.grpcPort()).isEqualTo(50051);
-    assertThat(config.storage()).isEqualTo(Config.Storage.POSTGRES);
+    assertThat(config.storage()).isEqualTo(Config.StorageKind.POSTGRES);
     assertThat(config.postgres().jdbcUrl()).isEqualTo("jdbc:postgresql://127.0.0.1:5432/postgres");
     assertThat(config.postgres().user()).isEqualTo("postgres");
     assertThat(config.postgres().schema()).isEqualTo("users");
@@ -44,7 +44,7 @@ class ConfigTest {
         "USERS_MAX_CONNECTION_AGE", "1h"));
 
     assertThat(config.grpcPort()).isZero();
-    assertThat(config.storage()).isEqualTo(Config.Storage.MEMORY);
+    assertThat(config.storage()).isEqualTo(Config.StorageKind.MEMORY);
     assertThat(config.environment()).isEqualTo(Config.Environment.PRODUCTION);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMillis(1500));
     assertThat(config.defaultDeadline()).isEqualTo(Duration.ofMinutes(2));

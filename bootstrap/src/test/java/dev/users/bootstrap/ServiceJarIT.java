@@ -73,9 +73,9 @@ class ServiceJarIT {
         channel.shutdownNow();
       }
 
-      service.process.destroy();
-      assertThat(service.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(service.process.exitValue()).as("128 + SIGTERM after the shutdown hook ran").isEqualTo(143);
+      // SIGTERM through the handle: Process.destroy() would also close our end of its output.
+      service.process.toHandle().destroy();
+      assertThat(service.exitCode()).as("128 + SIGTERM, after the shutdown hook ran").isEqualTo(143);
       assertThat(service.output()).anyMatch(line -> line.contains("users-service stopped"));
     } finally {
       database.dropSchema(schema);
@@ -83,7 +83,7 @@ class ServiceJarIT {
   }
 
   /** A service JVM whose merged stdout and stderr are collected line by line. */
-  private record Service(Process process, List<String> lines) {
+  private record Service(Process process, List<String> lines, Thread reader) {
 
     static Service start(Map<String, String> settings) throws IOException {
       assertThat(JAR).as("the service jar is built by the package phase").exists();
@@ -93,14 +93,14 @@ class ServiceJarIT {
       builder.environment().putAll(settings);
       var process = builder.start();
       var lines = new CopyOnWriteArrayList<String>();
-      Thread.ofPlatform().daemon(true).start(() -> {
-        try (var reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          reader.lines().forEach(lines::add);
+      var reader = Thread.ofPlatform().daemon(true).start(() -> {
+        try (var output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+          output.lines().forEach(lines::add);
         } catch (IOException e) {
           lines.add("(output unreadable: " + e.getMessage() + ")");
         }
       });
-      return new Service(process, lines);
+      return new Service(process, lines, reader);
     }
 
     int exitCode() throws InterruptedException {
@@ -108,7 +108,7 @@ class ServiceJarIT {
         process.destroyForcibly();
         throw new AssertionError("the service did not exit; output: " + lines);
       }
-      Thread.sleep(100);
+      reader.join(TimeUnit.SECONDS.toMillis(10));
       return process.exitValue();
     }
 

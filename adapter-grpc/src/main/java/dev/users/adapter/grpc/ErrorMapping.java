@@ -1,0 +1,130 @@
+package dev.users.adapter.grpc;
+
+import static java.util.stream.Collectors.joining;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Message;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.ResourceInfo;
+import com.google.rpc.RetryInfo;
+import com.google.rpc.Status;
+import dev.users.application.port.StorageUnavailableException;
+import dev.users.domain.DomainException;
+import dev.users.domain.EmailAlreadyTakenException;
+import dev.users.domain.InvalidInputException;
+import dev.users.domain.UserNotFoundException;
+import dev.users.domain.VersionConflictException;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one translation of failures into gRPC statuses, shared by every RPC, by the per-item
+ * failures of ImportUsers and by {@link UnexpectedErrorInterceptor}.
+ *
+ * <p>Domain errors carry messages written for the caller and pass on with google.rpc details.
+ * Anything unexpected becomes INTERNAL with a generic message and is logged here, under the call's
+ * request id: its text may hold SQL, host names or class names that are no business of clients.
+ */
+final class ErrorMapping {
+
+  private static final Logger log = LoggerFactory.getLogger(ErrorMapping.class);
+
+  static final String ERROR_DOMAIN = "users.v1";
+  static final String USER_RESOURCE_TYPE = "users.v1.User";
+  static final String UNAVAILABLE_MESSAGE = "the service is temporarily unavailable; retry with backoff";
+  static final String INTERNAL_MESSAGE = "internal error";
+
+  /**
+   * Storage answers UNAVAILABLE within about a second (the pool's connection timeout), so asking
+   * clients to wait as long before retrying keeps an outage from turning into a retry storm.
+   */
+  private static final com.google.protobuf.Duration RETRY_DELAY =
+      com.google.protobuf.Duration.newBuilder().setSeconds(1).build();
+
+  private ErrorMapping() {}
+
+  /**
+   * @param fieldPath maps a field named by the domain ({@code email}) to its path in the request
+   *     ({@code user.email})
+   */
+  static StatusRuntimeException toStatusException(Throwable error, UnaryOperator<String> fieldPath) {
+    return StatusProto.toStatusRuntimeException(toStatus(error, fieldPath));
+  }
+
+  /**
+   * @param fieldPath maps a field named by the domain ({@code email}) to its path in the request
+   *     ({@code user.email})
+   */
+  static Status toStatus(Throwable error, UnaryOperator<String> fieldPath) {
+    return switch (error) {
+      case DomainException e -> domainStatus(e, fieldPath);
+      case StorageUnavailableException e -> storageUnavailable(e);
+      case StatusRuntimeException e -> StatusProto.fromStatusAndTrailers(e.getStatus(), e.getTrailers());
+      case StatusException e -> StatusProto.fromStatusAndTrailers(e.getStatus(), e.getTrailers());
+      default -> unexpected(error);
+    };
+  }
+
+  // No default branch: a new DomainException subtype does not compile until it is mapped here.
+  private static Status domainStatus(DomainException error, UnaryOperator<String> fieldPath) {
+    return switch (error) {
+      case InvalidInputException e -> invalidArgument(e, fieldPath);
+      case UserNotFoundException e -> status(Code.NOT_FOUND, e.getMessage(), ResourceInfo.newBuilder()
+          .setResourceType(USER_RESOURCE_TYPE)
+          .setResourceName(e.id().toString())
+          .setDescription(e.getMessage())
+          .build());
+      case EmailAlreadyTakenException e ->
+          status(Code.ALREADY_EXISTS, e.getMessage(), errorInfo("EMAIL_TAKEN", "email", e.email().toString()));
+      case VersionConflictException e ->
+          status(Code.ABORTED, e.getMessage(), errorInfo("ETAG_MISMATCH", "id", e.id().toString()));
+    };
+  }
+
+  private static Status invalidArgument(InvalidInputException error, UnaryOperator<String> fieldPath) {
+    var badRequest = BadRequest.newBuilder();
+    for (var violation : error.violations()) {
+      badRequest.addFieldViolations(BadRequest.FieldViolation.newBuilder()
+          .setField(fieldPath.apply(violation.field()))
+          .setDescription(violation.description()));
+    }
+    // Rebuilt rather than taken from the exception so that the message names request paths too.
+    var message = badRequest.getFieldViolationsList().stream()
+        .map(violation -> violation.getField() + ": " + violation.getDescription())
+        .collect(joining("; ", "invalid request: ", ""));
+    return status(Code.INVALID_ARGUMENT, message, badRequest.build());
+  }
+
+  private static ErrorInfo errorInfo(String reason, String metadataKey, String metadataValue) {
+    return ErrorInfo.newBuilder()
+        .setReason(reason)
+        .setDomain(ERROR_DOMAIN)
+        .putMetadata(metadataKey, metadataValue)
+        .build();
+  }
+
+  private static Status storageUnavailable(StorageUnavailableException error) {
+    // The message says what failed; a stack trace per call would flood the log during an outage.
+    log.warn("storage unavailable: {}", error.getMessage());
+    return status(Code.UNAVAILABLE, UNAVAILABLE_MESSAGE, RetryInfo.newBuilder().setRetryDelay(RETRY_DELAY).build());
+  }
+
+  private static Status unexpected(Throwable error) {
+    log.error("unexpected failure, answered with INTERNAL", error);
+    return Status.newBuilder().setCode(Code.INTERNAL.getNumber()).setMessage(INTERNAL_MESSAGE).build();
+  }
+
+  private static Status status(Code code, String message, Message detail) {
+    return Status.newBuilder()
+        .setCode(code.getNumber())
+        .setMessage(message)
+        .addDetails(Any.pack(detail))
+        .build();
+  }
+}

@@ -1,0 +1,118 @@
+package dev.users.adapter.grpc;
+
+import dev.users.api.v1.CreateUserRequest;
+import dev.users.api.v1.CreateUserResponse;
+import dev.users.api.v1.DeleteUserRequest;
+import dev.users.api.v1.DeleteUserResponse;
+import dev.users.api.v1.GetUserRequest;
+import dev.users.api.v1.GetUserResponse;
+import dev.users.api.v1.ImportUsersRequest;
+import dev.users.api.v1.ImportUsersResponse;
+import dev.users.api.v1.ListUsersRequest;
+import dev.users.api.v1.ListUsersResponse;
+import dev.users.api.v1.UpdateUserRequest;
+import dev.users.api.v1.UpdateUserResponse;
+import dev.users.api.v1.UserServiceGrpc;
+import dev.users.application.delete.DeleteUser;
+import dev.users.application.delete.DeleteUserCommand;
+import dev.users.application.get.GetUser;
+import dev.users.application.get.GetUserQuery;
+import dev.users.application.importing.ImportUsers;
+import dev.users.application.list.ListUsers;
+import dev.users.application.register.RegisterUser;
+import dev.users.application.register.RegisterUserCommand;
+import dev.users.application.update.UpdateUser;
+import dev.users.application.update.UpdateUserCommand;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * The users.v1 API over the use cases. It only translates: requests into commands, results into
+ * messages, failures into statuses (through {@link ErrorMapping}).
+ */
+public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
+
+  /** Fields named at the top of the request keep their names. */
+  private static final UnaryOperator<String> TOP_LEVEL = UnaryOperator.identity();
+
+  /** UpdateUser carries the user's fields inside {@code user}; only the mask sits beside it. */
+  private static final UnaryOperator<String> INSIDE_USER =
+      field -> field.equals("update_mask") ? field : "user." + field;
+
+  private final RegisterUser register;
+  private final GetUser get;
+  private final UpdateUser update;
+  private final DeleteUser delete;
+  private final ListUsers list;
+  private final ImportUsers importUsers;
+
+  public UserGrpcService(
+      RegisterUser register, GetUser get, UpdateUser update, DeleteUser delete, ListUsers list, ImportUsers importUsers) {
+    this.register = register;
+    this.get = get;
+    this.update = update;
+    this.delete = delete;
+    this.list = list;
+    this.importUsers = importUsers;
+  }
+
+  @Override
+  public void createUser(CreateUserRequest request, StreamObserver<CreateUserResponse> responses) {
+    respond(responses, TOP_LEVEL, () -> {
+      var command = RegisterUserCommand.of(request.getEmail(), request.getDisplayName(), request.getRequestId());
+      return CreateUserResponse.newBuilder().setUser(UserMessages.toProto(register.register(command))).build();
+    });
+  }
+
+  @Override
+  public void getUser(GetUserRequest request, StreamObserver<GetUserResponse> responses) {
+    respond(responses, TOP_LEVEL, () -> {
+      var user = get.get(GetUserQuery.of(request.getId()));
+      return GetUserResponse.newBuilder().setUser(UserMessages.toProto(user)).build();
+    });
+  }
+
+  @Override
+  public void updateUser(UpdateUserRequest request, StreamObserver<UpdateUserResponse> responses) {
+    respond(responses, INSIDE_USER, () -> {
+      var user = request.getUser();
+      var fields = request.hasUpdateMask() ? request.getUpdateMask().getPathsList() : List.<String>of();
+      var command =
+          UpdateUserCommand.of(user.getId(), user.getEtag(), user.getEmail(), user.getDisplayName(), fields);
+      return UpdateUserResponse.newBuilder().setUser(UserMessages.toProto(update.update(command))).build();
+    });
+  }
+
+  @Override
+  public void deleteUser(DeleteUserRequest request, StreamObserver<DeleteUserResponse> responses) {
+    respond(responses, TOP_LEVEL, () -> {
+      delete.delete(DeleteUserCommand.of(request.getId(), request.getEtag()));
+      return DeleteUserResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> responses) {
+    UserListing.start(list, request, (ServerCallStreamObserver<ListUsersResponse>) responses);
+  }
+
+  @Override
+  public StreamObserver<ImportUsersRequest> importUsers(StreamObserver<ImportUsersResponse> responses) {
+    return UserImport.start(importUsers, (ServerCallStreamObserver<ImportUsersResponse>) responses);
+  }
+
+  private static <T> void respond(StreamObserver<T> responses, UnaryOperator<String> fieldPath, Supplier<T> call) {
+    T response;
+    try {
+      response = call.get();
+    } catch (RuntimeException e) {
+      responses.onError(ErrorMapping.toStatusException(e, fieldPath));
+      return;
+    }
+    responses.onNext(response);
+    responses.onCompleted();
+  }
+}

@@ -1,0 +1,117 @@
+package dev.users.adapter.grpc;
+
+import dev.users.api.v1.ImportUsersRequest;
+import dev.users.api.v1.ImportUsersResponse;
+import dev.users.application.importing.ImportItem;
+import dev.users.application.importing.ImportOutcome;
+import dev.users.application.importing.ImportUsers;
+import io.grpc.Context;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * One ImportUsers call: gathers the items into batches and imports each batch once it is full.
+ *
+ * <p>Inbound flow control is manual: the call asks the client for one batch of items, and for the
+ * next only after importing it. A call therefore holds at most one batch of items however long
+ * the stream, and a client sending faster than storage writes is slowed down by HTTP/2 flow
+ * control instead of filling the server's memory.
+ *
+ * <p>Everything runs in callbacks of the call, which grpc-java never runs concurrently for one
+ * call, so the state needs no lock.
+ */
+final class UserImport implements StreamObserver<ImportUsersRequest> {
+
+  /**
+   * Items per batch, written in one storage round trip: enough to amortise the round trip, few
+   * enough that a batch is small in memory and a batch failing for storage reasons loses little.
+   */
+  static final int BATCH_SIZE = 500;
+
+  private final ImportUsers importUsers;
+  private final ServerCallStreamObserver<ImportUsersResponse> responses;
+  private final Context context;
+  private final List<ImportItem> batch = new ArrayList<>(BATCH_SIZE);
+  private final ImportUsersResponse.Builder result = ImportUsersResponse.newBuilder();
+  /** The position in the stream of the first item of {@link #batch}. */
+  private long nextIndex;
+  private boolean stopped;
+
+  private UserImport(ImportUsers importUsers, ServerCallStreamObserver<ImportUsersResponse> responses) {
+    this.importUsers = importUsers;
+    this.responses = responses;
+    this.context = Context.current();
+  }
+
+  static StreamObserver<ImportUsersRequest> start(
+      ImportUsers importUsers, ServerCallStreamObserver<ImportUsersResponse> responses) {
+    var call = new UserImport(importUsers, responses);
+    responses.disableAutoRequest();
+    responses.setOnCancelHandler(call::stop);
+    responses.request(BATCH_SIZE);
+    return call;
+  }
+
+  @Override
+  public void onNext(ImportUsersRequest item) {
+    if (stopped) {
+      return;
+    }
+    batch.add(new ImportItem(item.getEmail(), item.getDisplayName()));
+    if (batch.size() == BATCH_SIZE && importBatch()) {
+      responses.request(BATCH_SIZE);
+    }
+  }
+
+  /** The client cancelled or failed: nothing more will arrive, and nobody awaits an answer. */
+  @Override
+  public void onError(Throwable error) {
+    stop();
+  }
+
+  @Override
+  public void onCompleted() {
+    if (!stopped && importBatch()) {
+      responses.onNext(result.build());
+      responses.onCompleted();
+    }
+  }
+
+  private void stop() {
+    stopped = true;
+    batch.clear();
+  }
+
+  /** @return whether the call goes on: false once it was cancelled or failed */
+  private boolean importBatch() {
+    if (context.isCancelled()) {
+      stop();
+      return false;
+    }
+    if (batch.isEmpty()) {
+      return true;
+    }
+    List<ImportOutcome> outcomes;
+    try {
+      outcomes = importUsers.importBatch(List.copyOf(batch));
+    } catch (RuntimeException e) {
+      stop();
+      responses.onError(ErrorMapping.toStatusException(e, UnaryOperator.identity()));
+      return false;
+    }
+    for (var outcome : outcomes) {
+      switch (outcome) {
+        case ImportOutcome.Created created -> result.setCreatedCount(result.getCreatedCount() + 1);
+        case ImportOutcome.Rejected rejected -> result.addFailures(ImportUsersResponse.Failure.newBuilder()
+            .setIndex(nextIndex)
+            .setStatus(ErrorMapping.toStatus(rejected.reason(), UnaryOperator.identity())));
+      }
+      nextIndex++;
+    }
+    batch.clear();
+    return true;
+  }
+}

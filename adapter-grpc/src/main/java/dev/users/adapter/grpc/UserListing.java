@@ -1,0 +1,113 @@
+package dev.users.adapter.grpc;
+
+import dev.users.api.v1.ListUsersRequest;
+import dev.users.api.v1.ListUsersResponse;
+import dev.users.application.list.ListUsers;
+import dev.users.application.list.ListUsersQuery;
+import dev.users.application.list.UserPage;
+import dev.users.domain.UserId;
+import dev.users.domain.Violations;
+import io.grpc.Context;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * One ListUsers call: reads the directory a chunk at a time and sends each chunk as one message,
+ * reading the next chunk only when the client can take it.
+ *
+ * <p>Each chunk is a query of its own, resuming after the last id sent (keyset pagination), so a
+ * database connection is held for one query and never while the call waits for a slow client:
+ * a slow reader costs the memory of one chunk, not a pooled connection for the length of the
+ * stream.
+ *
+ * <p>Everything runs in callbacks of the call (the method invocation, onReady, onCancel), which
+ * grpc-java never runs concurrently for one call, so the state needs no lock.
+ */
+final class UserListing {
+
+  /**
+   * Users per message and per query: about 30 KB of users, enough to amortise a query and a
+   * message, little enough to keep a call's memory and a resumed listing's repeated work small.
+   * Well below {@link ListUsersQuery#MAX_LIMIT}.
+   */
+  static final int CHUNK_SIZE = 250;
+
+  private final ListUsers list;
+  private final ServerCallStreamObserver<ListUsersResponse> responses;
+  private final Context context;
+  /** The last user sent, or null before the first one of a listing started without a token. */
+  private UserId after;
+  private long remaining;
+  private boolean finished;
+
+  private UserListing(
+      ListUsers list, ServerCallStreamObserver<ListUsersResponse> responses, UserId after, long remaining) {
+    this.list = list;
+    this.responses = responses;
+    this.context = Context.current();
+    this.after = after;
+    this.remaining = remaining;
+  }
+
+  static void start(ListUsers list, ListUsersRequest request, ServerCallStreamObserver<ListUsersResponse> responses) {
+    var violations = new Violations();
+    if (request.getPageSize() < 0) {
+      violations.add("page_size", "must not be negative");
+    }
+    var resumeAfter = violations.check(() -> PageTokens.decode(request.getPageToken()));
+    var invalid = violations.failure();
+    if (invalid.isPresent()) {
+      responses.onError(ErrorMapping.toStatusException(invalid.get(), UnaryOperator.identity()));
+      return;
+    }
+    long limit = request.getPageSize() == 0 ? Long.MAX_VALUE : request.getPageSize();
+    var listing = new UserListing(list, responses, resumeAfter.orElse(null), limit);
+    responses.setOnCancelHandler(listing::stop);
+    responses.setOnReadyHandler(listing::drain);
+    // The transport may have reported ready before the handler existed; grpc-java also calls the
+    // handler once after this method returns, which finds the listing done or not ready.
+    listing.drain();
+  }
+
+  private void drain() {
+    while (!finished && responses.isReady()) {
+      // The context is cancelled at once on cancellation or deadline, while onCancel waits for
+      // this callback to return.
+      if (context.isCancelled()) {
+        stop();
+        return;
+      }
+      sendNextChunk();
+    }
+  }
+
+  private void stop() {
+    finished = true;
+  }
+
+  private void sendNextChunk() {
+    UserPage page;
+    try {
+      page = list.list(new ListUsersQuery(Optional.ofNullable(after), (int) Math.min(CHUNK_SIZE, remaining)));
+    } catch (RuntimeException e) {
+      stop();
+      responses.onError(ErrorMapping.toStatusException(e, UnaryOperator.identity()));
+      return;
+    }
+    var message = ListUsersResponse.newBuilder();
+    page.users().forEach(user -> message.addUsers(UserMessages.toProto(user)));
+    remaining -= page.users().size();
+    after = page.lastId().orElse(after);
+    if (page.mayHaveMore() && after != null) {
+      message.setNextPageToken(PageTokens.encode(after));
+    }
+    // An empty page ends the listing even if it claims more could follow: asking again with the
+    // same position would only spin.
+    finished = !page.mayHaveMore() || page.users().isEmpty() || remaining == 0;
+    responses.onNext(message.build());
+    if (finished) {
+      responses.onCompleted();
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package dev.users.adapter.grpc;
+
+import static dev.users.adapter.grpc.StatusDetails.failureOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import dev.users.api.v1.GetUserRequest;
+import dev.users.api.v1.ListUsersRequest;
+import dev.users.api.v1.UserServiceGrpc;
+import dev.users.application.get.GetUserQuery;
+import dev.users.application.list.UserPage;
+import dev.users.domain.User;
+import dev.users.domain.UserNotFoundException;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Metadata;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.ServerCalls;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.slf4j.MDC;
+
+class CallInterceptorsTest {
+
+  private static final Metadata.Key<String> REQUEST_ID =
+      Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
+  private static final GetUserRequest GET_USER = GetUserRequest.newBuilder().setId(TestUsers.ID).build();
+
+  @RegisterExtension
+  final InProcessUserService service = new InProcessUserService();
+
+  @RegisterExtension
+  final LogCapture accessLog = LogCapture.of("access");
+
+  @RegisterExtension
+  final LogCapture errorLog = LogCapture.of(ErrorMapping.class);
+
+  private final AtomicReference<Metadata> headers = new AtomicReference<>();
+  private final AtomicReference<Metadata> trailers = new AtomicReference<>();
+  private final AtomicReference<Optional<String>> requestIdSeen = new AtomicReference<>();
+  private final AtomicReference<String> mdcSeen = new AtomicReference<>();
+
+  @Test
+  void echoesTheCallersRequestIdInTheHeadersAndGivesItToTheCallsCode() {
+    service.onGet(this::userSeeingRequestId);
+
+    stub("trace-42").getUser(GET_USER);
+
+    assertThat(headers.get().get(REQUEST_ID)).isEqualTo("trace-42");
+    assertThat(requestIdSeen.get()).contains("trace-42");
+    assertThat(mdcSeen.get()).isEqualTo("trace-42");
+  }
+
+  @Test
+  void generatesARequestIdWhenTheCallerSentNone() {
+    service.onGet(this::userSeeingRequestId);
+
+    stub(null).getUser(GET_USER);
+
+    var generated = headers.get().get(REQUEST_ID);
+    assertThat(UUID.fromString(generated)).hasToString(generated);
+    assertThat(requestIdSeen.get()).contains(generated);
+  }
+
+  @ParameterizedTest
+  @MethodSource("unusableRequestIds")
+  void replacesARequestIdThatIsTooLongOrNotPrintable(String sent) {
+    service.onGet(this::userSeeingRequestId);
+
+    stub(sent).getUser(GET_USER);
+
+    var used = headers.get().get(REQUEST_ID);
+    assertThat(used).isNotEqualTo(sent);
+    assertThat(UUID.fromString(used)).hasToString(used);
+  }
+
+  static Stream<String> unusableRequestIds() {
+    return Stream.of("x".repeat(129), "two words");
+  }
+
+  @Test
+  void returnsTheRequestIdInTheTrailersOfACallThatFailsBeforeAnyHeader() {
+    service.onGet(query -> {
+      throw new UserNotFoundException(query.id());
+    });
+
+    var failure = failureOf(() -> stub("trace-404").getUser(GET_USER));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(trailers.get().get(REQUEST_ID)).isEqualTo("trace-404");
+  }
+
+  @Test
+  void writesOneAccessLineWithMethodStatusAndDurationUnderTheRequestId() throws InterruptedException {
+    service.onGet(query -> {
+      throw new UserNotFoundException(query.id());
+    });
+
+    failureOf(() -> stub("trace-7").getUser(GET_USER));
+
+    var line = accessLog.next();
+    assertThat(line.getLevel()).isEqualTo(Level.INFO);
+    assertThat(line.getFormattedMessage()).matches("users\\.v1\\.UserService/GetUser NOT_FOUND \\d+ ms");
+    assertThat(line.getMDCPropertyMap()).containsEntry("request_id", "trace-7");
+  }
+
+  @Test
+  void logsACallTheClientCancelledAsCancelled() throws InterruptedException {
+    var listing = new CountDownLatch(1);
+    service.onList(query -> {
+      listing.countDown();
+      Await.cancellationOf(Context.current());
+      return new UserPage(List.of(), false);
+    });
+    var call = service.channel().newCall(UserServiceGrpc.getListUsersMethod(), CallOptions.DEFAULT);
+    call.start(new ClientCall.Listener<>() {}, withRequestId("trace-gone"));
+    call.request(1);
+    call.sendMessage(ListUsersRequest.getDefaultInstance());
+    call.halfClose();
+
+    assertThat(listing.await(10, TimeUnit.SECONDS)).isTrue();
+    call.cancel("the client went away", null);
+
+    var line = accessLog.next();
+    assertThat(line.getFormattedMessage()).startsWith("users.v1.UserService/ListUsers CANCELLED ");
+    assertThat(line.getMDCPropertyMap()).containsEntry("request_id", "trace-gone");
+  }
+
+  @Test
+  void answersAnExceptionEscapingTheServiceWithAGenericInternalStatusAndLogsIt() throws InterruptedException {
+    service.serving(() -> ServerServiceDefinition.builder(UserServiceGrpc.SERVICE_NAME)
+        .addMethod(UserServiceGrpc.getGetUserMethod(), ServerCalls.asyncUnaryCall((request, responses) -> {
+          throw new IllegalStateException("password=hunter2 rejected by db.internal");
+        }))
+        .build());
+
+    var failure = failureOf(() -> stub("trace-500").getUser(GET_USER));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(failure.getStatus().getDescription()).isEqualTo("internal error");
+    assertThat(trailers.get().get(REQUEST_ID)).isEqualTo("trace-500");
+    var logged = errorLog.next();
+    assertThat(logged.getLevel()).isEqualTo(Level.ERROR);
+    assertThat(logged.getThrowableProxy().getMessage()).isEqualTo("password=hunter2 rejected by db.internal");
+    assertThat(logged.getMDCPropertyMap()).containsEntry("request_id", "trace-500");
+    assertThat(accessLog.next().getFormattedMessage()).contains("GetUser INTERNAL");
+  }
+
+  @Test
+  void boundsACallSentWithoutDeadlineByTheServersDefault() throws InterruptedException {
+    var deadlineSeen = new AtomicReference<Deadline>();
+    var cancellationSeen = new CountDownLatch(1);
+    service.withDefaultDeadline(Duration.ofMillis(200)).onGet(query -> {
+      deadlineSeen.set(Context.current().getDeadline());
+      Await.cancellationOf(Context.current());
+      cancellationSeen.countDown();
+      return TestUsers.aUser().build();
+    });
+
+    var failure = failureOf(() -> stub("trace-slow").getUser(GET_USER));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(trailers.get().get(REQUEST_ID)).isEqualTo("trace-slow");
+    assertThat(deadlineSeen.get()).isNotNull();
+    assertThat(cancellationSeen.await(10, TimeUnit.SECONDS)).as("the use case saw its context cancelled").isTrue();
+    var line = accessLog.next();
+    assertThat(line.getFormattedMessage()).startsWith("users.v1.UserService/GetUser DEADLINE_EXCEEDED ");
+    assertThat(line.getMDCPropertyMap()).containsEntry("request_id", "trace-slow");
+  }
+
+  @Test
+  void leavesADeadlineSentByTheClientInCharge() throws InterruptedException {
+    var cancellationSeen = new CountDownLatch(1);
+    service.withDefaultDeadline(Duration.ofHours(1)).onGet(query -> {
+      Await.cancellationOf(Context.current());
+      cancellationSeen.countDown();
+      return TestUsers.aUser().build();
+    });
+
+    var failure = failureOf(() -> stub(null).withDeadlineAfter(200, TimeUnit.MILLISECONDS).getUser(GET_USER));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(cancellationSeen.await(10, TimeUnit.SECONDS)).as("the use case saw its context cancelled").isTrue();
+  }
+
+  @Test
+  void thereIsNoRequestIdOutsideACall() {
+    assertThat(RequestIds.current()).isEmpty();
+  }
+
+  private User userSeeingRequestId(GetUserQuery query) {
+    requestIdSeen.set(RequestIds.current());
+    mdcSeen.set(MDC.get("request_id"));
+    return TestUsers.aUser().build();
+  }
+
+  private UserServiceGrpc.UserServiceBlockingStub stub(String requestId) {
+    var stub = service.blockingStub().withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, trailers));
+    return requestId == null ? stub : stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(withRequestId(requestId)));
+  }
+
+  private static Metadata withRequestId(String requestId) {
+    var metadata = new Metadata();
+    metadata.put(REQUEST_ID, requestId);
+    return metadata;
+  }
+}

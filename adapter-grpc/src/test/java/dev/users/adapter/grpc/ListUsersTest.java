@@ -1,0 +1,263 @@
+package dev.users.adapter.grpc;
+
+import static dev.users.adapter.grpc.StatusDetails.badRequestFields;
+import static dev.users.adapter.grpc.StatusDetails.failureOf;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.rpc.RetryInfo;
+import dev.users.api.v1.ListUsersRequest;
+import dev.users.api.v1.ListUsersResponse;
+import dev.users.api.v1.UserServiceGrpc;
+import dev.users.application.list.ListUsers;
+import dev.users.application.list.ListUsersQuery;
+import dev.users.application.list.UserPage;
+import dev.users.application.port.StorageUnavailableException;
+import dev.users.domain.User;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Context;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class ListUsersTest {
+
+  @RegisterExtension
+  final InProcessUserService service = new InProcessUserService();
+
+  @Test
+  void streamsTheDirectoryInChunksEachQueriedOnItsOwnAfterTheLastUserSent() {
+    var users = TestUsers.directory(600);
+    var directory = new FakeDirectory(users);
+    service.onList(directory);
+
+    var messages = list(ListUsersRequest.getDefaultInstance());
+
+    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(250, 250, 100);
+    assertThat(listedIds(messages)).containsExactlyElementsOf(ids(users));
+    assertThat(messages.getFirst().getUsers(0)).isEqualTo(UserMessages.toProto(users.getFirst()));
+    assertThat(directory.queries).containsExactly(
+        new ListUsersQuery(Optional.empty(), 250),
+        new ListUsersQuery(Optional.of(users.get(249).id()), 250),
+        new ListUsersQuery(Optional.of(users.get(499).id()), 250));
+  }
+
+  @Test
+  void everyMessageButTheLastCarriesATokenResumingRightAfterIt() {
+    var users = TestUsers.directory(600);
+    service.onList(new FakeDirectory(users));
+    var messages = list(ListUsersRequest.getDefaultInstance());
+
+    assertThat(messages.getLast().getNextPageToken()).isEmpty();
+    var resumed = list(ListUsersRequest.newBuilder().setPageToken(messages.get(0).getNextPageToken()).build());
+    assertThat(listedIds(resumed)).containsExactlyElementsOf(ids(users.subList(250, 600)));
+    var resumedLater = list(ListUsersRequest.newBuilder().setPageToken(messages.get(1).getNextPageToken()).build());
+    assertThat(listedIds(resumedLater)).containsExactlyElementsOf(ids(users.subList(500, 600)));
+  }
+
+  @Test
+  void pageSizeBoundsTheWholeCallAndItsLastTokenResumesAfterIt() {
+    var users = TestUsers.directory(600);
+    var directory = new FakeDirectory(users);
+    service.onList(directory);
+
+    var messages = list(ListUsersRequest.newBuilder().setPageSize(300).build());
+
+    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(250, 50);
+    assertThat(directory.queries).extracting(ListUsersQuery::limit).containsExactly(250, 50);
+    var rest = list(ListUsersRequest.newBuilder().setPageToken(messages.getLast().getNextPageToken()).build());
+    assertThat(listedIds(rest)).containsExactlyElementsOf(ids(users.subList(300, 600)));
+  }
+
+  @Test
+  void aListingEndingOnAChunkBoundaryEndsWithAnEmptyMessageWithoutToken() {
+    service.onList(new FakeDirectory(TestUsers.directory(500)));
+
+    var messages = list(ListUsersRequest.getDefaultInstance());
+
+    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(250, 250, 0);
+    assertThat(messages).extracting(ListUsersResponse::getNextPageToken).satisfiesExactly(
+        token -> assertThat(token).isNotEmpty(),
+        token -> assertThat(token).isNotEmpty(),
+        token -> assertThat(token).isEmpty());
+  }
+
+  @Test
+  void anEmptyDirectoryIsOneMessageWithoutUsersOrToken() {
+    service.onList(new FakeDirectory(List.of()));
+
+    var messages = list(ListUsersRequest.getDefaultInstance());
+
+    assertThat(messages).containsExactly(ListUsersResponse.getDefaultInstance());
+  }
+
+  @Test
+  void reportsANegativePageSizeAndAMalformedTokenTogether() {
+    var failure = failureOf(() -> list(ListUsersRequest.newBuilder().setPageSize(-1).setPageToken("garbage!").build()));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(badRequestFields(failure)).containsExactly("page_size", "page_token");
+  }
+
+  @Test
+  void rejectsATokenThatWasEdited() {
+    var token = PageTokens.encode(TestUsers.directory(1).getFirst().id());
+    var edited = token.substring(0, 10) + (token.charAt(10) == 'A' ? 'B' : 'A') + token.substring(11);
+
+    var failure = failureOf(() -> list(ListUsersRequest.newBuilder().setPageToken(edited).build()));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(badRequestFields(failure)).containsExactly("page_token");
+  }
+
+  @Test
+  void readsTheDirectoryOnlyAsFastAsTheClientReadsTheStream() throws Exception {
+    var directory = new FakeDirectory(TestUsers.directory(2_500));
+    var probe = new CallProbe();
+    service.onList(directory).withInnermost(probe);
+    var client = new RecordingCall(CallOptions.DEFAULT);
+
+    client.call.request(1);
+    client.call.sendMessage(ListUsersRequest.getDefaultInstance());
+    client.call.halfClose();
+    var first = client.messages.poll(10, TimeUnit.SECONDS);
+    assertThat(first).isNotNull();
+    probe.awaitHalfCloseHandled();
+
+    assertThat(directory.queries).hasSizeLessThanOrEqualTo(2);
+
+    client.call.request(Integer.MAX_VALUE);
+    assertThat(client.status.get(10, TimeUnit.SECONDS).isOk()).isTrue();
+    int received = first.getUsersCount() + client.messages.stream().mapToInt(ListUsersResponse::getUsersCount).sum();
+    assertThat(received).isEqualTo(2_500);
+    assertThat(directory.queries).hasSize(11);
+  }
+
+  @Test
+  void stopsReadingTheDirectoryWhenTheClientCancels() throws Exception {
+    var directory = new FakeDirectory(TestUsers.directory(2_500));
+    var secondQueryRunning = new CountDownLatch(1);
+    var probe = new CallProbe();
+    service.withInnermost(probe).onList(query -> {
+      if (directory.queries.size() == 1) {
+        secondQueryRunning.countDown();
+        Await.cancellationOf(Context.current());
+      }
+      return directory.list(query);
+    });
+    var client = new RecordingCall(CallOptions.DEFAULT);
+
+    client.call.request(Integer.MAX_VALUE);
+    client.call.sendMessage(ListUsersRequest.getDefaultInstance());
+    client.call.halfClose();
+    assertThat(secondQueryRunning.await(10, TimeUnit.SECONDS)).isTrue();
+    client.call.cancel("the client lost interest", null);
+    probe.awaitCancelHandled();
+
+    assertThat(directory.queries).hasSize(2);
+    assertThat(client.status.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+  }
+
+  @Test
+  void aStorageFailureMidStreamEndsTheStreamWithUnavailable() {
+    var directory = new FakeDirectory(TestUsers.directory(600));
+    service.onList(query -> {
+      if (query.after().isPresent()) {
+        throw new StorageUnavailableException("pool exhausted", null);
+      }
+      return directory.list(query);
+    });
+    var received = new ArrayList<ListUsersResponse>();
+
+    var failure = failureOf(() -> service.blockingStub().listUsers(ListUsersRequest.getDefaultInstance())
+        .forEachRemaining(received::add));
+
+    assertThat(received).extracting(ListUsersResponse::getUsersCount).containsExactly(250);
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(StatusDetails.detail(failure, RetryInfo.class).hasRetryDelay()).isTrue();
+  }
+
+  @Test
+  void aClientThatStopsReadingIsCutOffAtTheServersDefaultDeadline() throws Exception {
+    service.withDefaultDeadline(Duration.ofMillis(200)).onList(new FakeDirectory(TestUsers.directory(2_500)));
+    var client = new RecordingCall(CallOptions.DEFAULT);
+
+    client.call.request(1);
+    client.call.sendMessage(ListUsersRequest.getDefaultInstance());
+    client.call.halfClose();
+
+    assertThat(client.status.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+  }
+
+  private List<ListUsersResponse> list(ListUsersRequest request) {
+    var messages = new ArrayList<ListUsersResponse>();
+    service.blockingStub().listUsers(request).forEachRemaining(messages::add);
+    return messages;
+  }
+
+  private static List<String> ids(List<User> users) {
+    return users.stream().map(user -> user.id().toString()).toList();
+  }
+
+  private static List<String> listedIds(List<ListUsersResponse> messages) {
+    return messages.stream()
+        .flatMap(message -> message.getUsersList().stream())
+        .map(dev.users.api.v1.User::getId)
+        .toList();
+  }
+
+  /** The directory as the real use case reads it: ids in order, a full page may have more. */
+  static final class FakeDirectory implements ListUsers {
+
+    final List<ListUsersQuery> queries = new CopyOnWriteArrayList<>();
+    private final List<User> users;
+
+    FakeDirectory(List<User> users) {
+      this.users = users;
+    }
+
+    @Override
+    public UserPage list(ListUsersQuery query) {
+      queries.add(query);
+      var page = users.stream()
+          .filter(user -> query.after().map(after -> user.id().compareTo(after) > 0).orElse(true))
+          .limit(query.limit())
+          .toList();
+      return new UserPage(page, page.size() == query.limit());
+    }
+  }
+
+  /** A ListUsers call without a stub, so that the test decides how many messages it reads. */
+  private final class RecordingCall {
+
+    final ClientCall<ListUsersRequest, ListUsersResponse> call;
+    final LinkedBlockingQueue<ListUsersResponse> messages = new LinkedBlockingQueue<>();
+    final CompletableFuture<Status> status = new CompletableFuture<>();
+
+    RecordingCall(CallOptions options) {
+      call = service.channel().newCall(UserServiceGrpc.getListUsersMethod(), options);
+      call.start(new ClientCall.Listener<>() {
+        @Override
+        public void onMessage(ListUsersResponse message) {
+          messages.add(message);
+        }
+
+        @Override
+        public void onClose(Status closed, Metadata trailers) {
+          status.complete(closed);
+        }
+      }, new Metadata());
+    }
+  }
+
+}
