@@ -174,7 +174,7 @@ final class UsersServer {
     if (server.isTerminated()) {
       return;
     }
-    log.info("shutting down; calls in flight have {} to finish", config.shutdownGrace());
+    log.info("shutting down; calls in flight have {} ms to finish", config.shutdownGrace().toMillis());
     health.enterTerminalState();
     server.shutdown();
     try {
