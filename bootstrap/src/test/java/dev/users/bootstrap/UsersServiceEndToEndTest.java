@@ -201,6 +201,7 @@ class UsersServiceEndToEndTest {
       var response = importUsers(items);
 
       assertThat(response.getCreatedCount()).isEqualTo(1_198);
+      assertThat(response.getRejectedCount()).isEqualTo(2);
       assertThat(response.getFailuresList()).extracting(ImportUsersResponse.Failure::getIndex).containsExactly(10L, 700L);
       assertThat(response.getFailures(0).getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
       assertThat(response.getFailures(1).getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS.value());

@@ -31,6 +31,12 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
    */
   static final int BATCH_SIZE = 500;
 
+  /**
+   * Rejected items detailed in the response; the rest are only counted, so that neither the
+   * call's memory nor the response grows with the number of bad items. Stated in users.proto.
+   */
+  static final int MAX_REPORTED_FAILURES = 1_000;
+
   private final ImportUsers importUsers;
   private final ServerCallStreamObserver<ImportUsersResponse> responses;
   private final Context context;
@@ -105,9 +111,14 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
     for (var outcome : outcomes) {
       switch (outcome) {
         case ImportOutcome.Created created -> result.setCreatedCount(result.getCreatedCount() + 1);
-        case ImportOutcome.Rejected rejected -> result.addFailures(ImportUsersResponse.Failure.newBuilder()
-            .setIndex(nextIndex)
-            .setStatus(ErrorMapping.toStatus(rejected.reason(), UnaryOperator.identity())));
+        case ImportOutcome.Rejected rejected -> {
+          result.setRejectedCount(result.getRejectedCount() + 1);
+          if (result.getFailuresCount() < MAX_REPORTED_FAILURES) {
+            result.addFailures(ImportUsersResponse.Failure.newBuilder()
+                .setIndex(nextIndex)
+                .setStatus(ErrorMapping.toStatus(rejected.reason(), UnaryOperator.identity())));
+          }
+        }
       }
       nextIndex++;
     }

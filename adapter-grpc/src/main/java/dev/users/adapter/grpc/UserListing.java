@@ -99,12 +99,12 @@ final class UserListing {
     page.users().forEach(user -> message.addUsers(UserMessages.toProto(user)));
     remaining -= page.users().size();
     after = page.lastId().orElse(after);
-    if (page.mayHaveMore() && after != null) {
+    if (page.hasMore() && after != null) {
       message.setNextPageToken(PageTokens.encode(after));
     }
     // An empty page ends the listing even if it claims more could follow: asking again with the
     // same position would only spin.
-    finished = !page.mayHaveMore() || page.users().isEmpty() || remaining == 0;
+    finished = !page.hasMore() || page.users().isEmpty() || remaining == 0;
     responses.onNext(message.build());
     if (finished) {
       responses.onCompleted();

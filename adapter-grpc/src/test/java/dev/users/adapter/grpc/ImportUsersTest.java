@@ -64,6 +64,7 @@ class ImportUsersTest {
 
     assertThat(batches).containsExactly(500, 500, 200);
     assertThat(response.getCreatedCount()).isEqualTo(1_197);
+    assertThat(response.getRejectedCount()).isEqualTo(3);
     assertThat(response.getFailuresList()).extracting(ImportUsersResponse.Failure::getIndex)
         .containsExactly(10L, 700L, 1_199L);
     var invalidEmail = response.getFailures(0).getStatus();
@@ -73,6 +74,22 @@ class ImportUsersTest {
     assertThat(taken.getCode()).isEqualTo(Status.Code.ALREADY_EXISTS.value());
     assertThat(StatusDetails.detail(taken, ErrorInfo.class).getReason()).isEqualTo("EMAIL_TAKEN");
     assertThat(badRequestFields(response.getFailures(2).getStatus())).containsExactly("display_name");
+  }
+
+  @Test
+  void detailsTheFirstThousandRejectionsAndCountsThemAll() throws Exception {
+    service.onImport(importUsers);
+    var items = items(3_000);
+    for (int i = 0; i < 1_500; i++) {
+      items.set(2 * i, item("taken" + i + "@example.org", "Taken " + i));
+    }
+
+    var response = importAll(items);
+
+    assertThat(response.getCreatedCount()).isEqualTo(1_500);
+    assertThat(response.getRejectedCount()).isEqualTo(1_500);
+    assertThat(response.getFailuresList()).hasSize(UserImport.MAX_REPORTED_FAILURES);
+    assertThat(response.getFailuresList().getLast().getIndex()).isEqualTo(2L * (UserImport.MAX_REPORTED_FAILURES - 1));
   }
 
   @Test

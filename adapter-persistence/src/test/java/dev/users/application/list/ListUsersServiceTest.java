@@ -24,24 +24,24 @@ class ListUsersServiceTest {
     var third = list.list(new ListUsersQuery(second.lastId(), 2));
 
     assertThat(first.users()).containsExactlyElementsOf(users.subList(0, 2));
-    assertThat(first.mayHaveMore()).isTrue();
+    assertThat(first.hasMore()).isTrue();
     assertThat(second.users()).containsExactlyElementsOf(users.subList(2, 4));
-    assertThat(second.mayHaveMore()).isTrue();
+    assertThat(second.hasMore()).isTrue();
     assertThat(third.users()).containsExactlyElementsOf(users.subList(4, 5));
-    assertThat(third.mayHaveMore()).isFalse();
+    assertThat(third.hasMore()).isFalse();
   }
 
   @Test
-  void aFullLastPageMayHaveMoreAndTheNextOneIsEmpty() {
+  void aFullPageEndingTheDirectoryKnowsNothingFollows() {
     var users = registerSome(2);
 
     var full = list.list(new ListUsersQuery(Optional.empty(), 2));
     var after = list.list(new ListUsersQuery(full.lastId(), 2));
 
     assertThat(full.users()).containsExactlyElementsOf(users);
-    assertThat(full.mayHaveMore()).isTrue();
+    assertThat(full.hasMore()).isFalse();
     assertThat(after.users()).isEmpty();
-    assertThat(after.mayHaveMore()).isFalse();
+    assertThat(after.hasMore()).isFalse();
     assertThat(after.lastId()).isEmpty();
   }
 
@@ -62,7 +62,7 @@ class ListUsersServiceTest {
     var page = list.list(new ListUsersQuery(Optional.empty(), 10));
 
     assertThat(page.users()).isEmpty();
-    assertThat(page.mayHaveMore()).isFalse();
+    assertThat(page.hasMore()).isFalse();
   }
 
   private List<User> registerSome(int count) {

@@ -10,11 +10,14 @@ public final class ListUsersService implements ListUsers {
     this.users = users;
   }
 
+  /** Reads one user more than asked for: its presence says whether the listing goes on. */
   @Override
   public UserPage list(ListUsersQuery query) {
-    var page = query.after()
-        .map(after -> users.listAfter(after, query.limit()))
-        .orElseGet(() -> users.listFirst(query.limit()));
-    return new UserPage(page, page.size() == query.limit());
+    int lookAhead = query.limit() + 1;
+    var found = query.after()
+        .map(after -> users.listAfter(after, lookAhead))
+        .orElseGet(() -> users.listFirst(lookAhead));
+    boolean hasMore = found.size() > query.limit();
+    return new UserPage(hasMore ? found.subList(0, query.limit()) : found, hasMore);
   }
 }

@@ -8,9 +8,9 @@ import java.util.Optional;
 /**
  * Users in id order.
  *
- * @param mayHaveMore false only when the page reached the end of the directory
+ * @param hasMore whether users follow the last one of the page (at the time of reading)
  */
-public record UserPage(List<User> users, boolean mayHaveMore) {
+public record UserPage(List<User> users, boolean hasMore) {
 
   public UserPage {
     users = List.copyOf(users);
