@@ -301,20 +301,7 @@ class UsersServiceEndToEndTest {
     ImportUsersResponse importUsers(List<ImportUsersRequest> items) throws Exception {
       var result = new CompletableFuture<ImportUsersResponse>();
       var requests = UserServiceGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-          .importUsers(new StreamObserver<>() {
-            @Override
-            public void onNext(ImportUsersResponse value) {
-              result.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              result.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-          });
+          .importUsers(completing(result));
       items.forEach(requests::onNext);
       requests.onCompleted();
       return result.get(30, TimeUnit.SECONDS);
@@ -322,20 +309,7 @@ class UsersServiceEndToEndTest {
 
     List<String> reflectedServices() throws Exception {
       var result = new CompletableFuture<ServerReflectionResponse>();
-      var requests = ServerReflectionGrpc.newStub(channel).serverReflectionInfo(new StreamObserver<>() {
-        @Override
-        public void onNext(ServerReflectionResponse value) {
-          result.complete(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {}
-      });
+      var requests = ServerReflectionGrpc.newStub(channel).serverReflectionInfo(completing(result));
       requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
       var response = result.get(10, TimeUnit.SECONDS);
       requests.onCompleted();
@@ -445,6 +419,24 @@ class UsersServiceEndToEndTest {
         })
         .findFirst()
         .orElseThrow(() -> new AssertionError("no " + type.getSimpleName() + " in " + status));
+  }
+
+  /** Completes {@code result} with the first response, or with the call's failure. */
+  static <T> StreamObserver<T> completing(CompletableFuture<T> result) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        result.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        result.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
