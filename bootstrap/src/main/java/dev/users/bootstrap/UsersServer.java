@@ -35,7 +35,10 @@ final class UsersServer {
 
   private static final Logger log = LoggerFactory.getLogger(UsersServer.class);
 
-  /** How often the health service re-checks that the database answers. */
+  /**
+   * How often the health service re-checks that storage answers: often enough that a load
+   * balancer stops routing within seconds of a database outage, rarely enough to cost nothing.
+   */
   private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(5);
 
   /** After the grace period, how long cancelled calls get to unwind before the pool closes. */
@@ -64,7 +67,11 @@ final class UsersServer {
    * @throws UncheckedIOException when the port cannot be bound
    */
   static UsersServer start(Config config) {
-    var storage = Storage.open(config);
+    return start(config, Storage.open(config), HEALTH_CHECK_INTERVAL);
+  }
+
+  /** Starts serving on storage that is already open; the server closes it when it stops. */
+  static UsersServer start(Config config, Storage storage, Duration healthCheckInterval) {
     // Two threads: a health check blocked on a dead database must not delay deadline expiries.
     var scheduler = Executors.newScheduledThreadPool(2, Thread.ofPlatform()
         .name("users-scheduler-", 0)
@@ -76,7 +83,7 @@ final class UsersServer {
       var started = new UsersServer(config, storage, server, health, scheduler);
       started.reportHealth();
       scheduler.scheduleWithFixedDelay(started::reportHealth,
-          HEALTH_CHECK_INTERVAL.toMillis(), HEALTH_CHECK_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+          healthCheckInterval.toMillis(), healthCheckInterval.toMillis(), TimeUnit.MILLISECONDS);
       log.info("users-service listening on port {} (storage: {}, environment: {}, tls: {}, reflection: {})",
           server.getPort(), storage.description(), config.environment().name().toLowerCase(),
           config.tls().isPresent() ? "on" : "off", reflectionEnabled(config) ? "on" : "off");

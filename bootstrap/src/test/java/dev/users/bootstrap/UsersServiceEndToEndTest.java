@@ -272,10 +272,12 @@ class UsersServiceEndToEndTest {
       assertThat(messages.poll(10, TimeUnit.SECONDS)).isInstanceOf(ListUsersResponse.class);
 
       var stopping = CompletableFuture.runAsync(server::stop);
+      // Health turns NOT_SERVING first, then the server stops taking calls: wait for the latter.
       var health = HealthGrpc.newBlockingStub(channel);
       await(() -> {
         try {
-          return health.check(HealthCheckRequest.getDefaultInstance()).getStatus() == ServingStatus.NOT_SERVING;
+          health.check(HealthCheckRequest.getDefaultInstance());
+          return false;
         } catch (StatusRuntimeException e) {
           return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
         }
