@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -85,7 +86,7 @@ final class UsersServer {
       scheduler.scheduleWithFixedDelay(started::reportHealth,
           healthCheckInterval.toMillis(), healthCheckInterval.toMillis(), TimeUnit.MILLISECONDS);
       log.info("users-service listening on port {} (storage: {}, environment: {}, tls: {}, reflection: {})",
-          server.getPort(), storage.description(), config.environment().name().toLowerCase(),
+          server.getPort(), storage.description(), config.environment().name().toLowerCase(Locale.ROOT),
           config.tls().isPresent() ? "on" : "off", reflectionEnabled(config) ? "on" : "off");
       return started;
     } catch (IOException e) {
