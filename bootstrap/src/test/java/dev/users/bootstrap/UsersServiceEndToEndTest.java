@@ -170,9 +170,9 @@ class UsersServiceEndToEndTest {
     }
 
     @Test
-    void aRetriedCreationWithTheSameRequestIdReturnsTheFirstUser() {
+    void aRetriedCreationWithTheSameIdempotencyKeyReturnsTheFirstUser() {
       var request = CreateUserRequest.newBuilder()
-          .setEmail("ada@example.org").setDisplayName("Ada").setRequestId("7c0c2f43-retry").build();
+          .setEmail("ada@example.org").setDisplayName("Ada").setIdempotencyKey("7c0c2f43-retry").build();
 
       var first = users.createUser(request).getUser();
       var retried = users.createUser(request).getUser();

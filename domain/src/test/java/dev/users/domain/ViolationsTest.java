@@ -12,12 +12,12 @@ class ViolationsTest {
     var violations = new Violations();
     violations.check(() -> new Email("nope"));
     violations.check(() -> new DisplayName(""));
-    violations.add("request_id", "is too long");
+    violations.add("idempotency_key", "is too long");
 
     assertThatThrownBy(violations::throwIfAny)
         .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.violations())
             .extracting(FieldViolation::field)
-            .containsExactly("email", "display_name", "request_id"));
+            .containsExactly("email", "display_name", "idempotency_key"));
   }
 
   @Test

@@ -62,7 +62,7 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
   @Override
   public void createUser(CreateUserRequest request, StreamObserver<CreateUserResponse> responses) {
     respond(responses, TOP_LEVEL, () -> {
-      var command = RegisterUserCommand.of(request.getEmail(), request.getDisplayName(), request.getRequestId());
+      var command = RegisterUserCommand.of(request.getEmail(), request.getDisplayName(), request.getIdempotencyKey());
       return CreateUserResponse.newBuilder().setUser(UserMessages.toProto(register.register(command))).build();
     });
   }

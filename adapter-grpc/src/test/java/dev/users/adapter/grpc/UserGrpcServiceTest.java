@@ -18,7 +18,7 @@ import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.User;
 import dev.users.application.delete.DeleteUserCommand;
 import dev.users.application.get.GetUserQuery;
-import dev.users.application.port.RequestId;
+import dev.users.application.port.IdempotencyKey;
 import dev.users.application.port.StorageUnavailableException;
 import dev.users.application.register.RegisterUserCommand;
 import dev.users.application.update.UpdateUserCommand;
@@ -61,10 +61,10 @@ class UserGrpcServiceTest {
       });
 
       var response = service.blockingStub().createUser(CreateUserRequest.newBuilder()
-          .setEmail(" ada@example.org ").setDisplayName("Ada Lovelace").setRequestId("retry-key-1").build());
+          .setEmail(" ada@example.org ").setDisplayName("Ada Lovelace").setIdempotencyKey("retry-key-1").build());
 
       assertThat(received.get()).isEqualTo(new RegisterUserCommand(
-          new Email("ada@example.org"), new DisplayName("Ada Lovelace"), Optional.of(new RequestId("retry-key-1"))));
+          new Email("ada@example.org"), new DisplayName("Ada Lovelace"), Optional.of(new IdempotencyKey("retry-key-1"))));
       assertThat(response.getUser()).isEqualTo(User.newBuilder()
           .setId(TestUsers.ID)
           .setEmail("ada@example.org")
@@ -76,7 +76,7 @@ class UserGrpcServiceTest {
     }
 
     @Test
-    void anEmptyRequestIdMeansNone() {
+    void anEmptyIdempotencyKeyMeansNone() {
       var received = new AtomicReference<RegisterUserCommand>();
       service.onRegister(command -> {
         received.set(command);
@@ -86,16 +86,16 @@ class UserGrpcServiceTest {
       service.blockingStub().createUser(
           CreateUserRequest.newBuilder().setEmail("ada@example.org").setDisplayName("Ada").build());
 
-      assertThat(received.get().requestId()).isEmpty();
+      assertThat(received.get().idempotencyKey()).isEmpty();
     }
 
     @Test
     void reportsEveryInvalidFieldAtOnce() {
       var failure = failureOf(() -> service.blockingStub().createUser(CreateUserRequest.newBuilder()
-          .setEmail("not-an-email").setDisplayName(" ").setRequestId("x".repeat(129)).build()));
+          .setEmail("not-an-email").setDisplayName(" ").setIdempotencyKey("x".repeat(129)).build()));
 
       assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-      assertThat(badRequestFields(failure)).containsExactly("email", "display_name", "request_id");
+      assertThat(badRequestFields(failure)).containsExactly("email", "display_name", "idempotency_key");
       assertThat(failure.getStatus().getDescription()).startsWith("invalid request: email: ");
     }
 

@@ -1,6 +1,6 @@
 package dev.users.adapter.persistence;
 
-import dev.users.application.port.RequestId;
+import dev.users.application.port.IdempotencyKey;
 import dev.users.application.port.StorageUnavailableException;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.DisplayName;
@@ -44,15 +44,15 @@ final class JdbiUserRepository implements UserRepository {
       VALUES (:id, :email, :email_canonical, :display_name, :create_time, :update_time, 1)
       RETURNING\s""" + COLUMNS;
 
-  private static final String INSERT_UNLESS_REQUEST_ID_USED = """
+  private static final String INSERT_UNLESS_KEY_USED = """
       INSERT INTO users (id, email, email_canonical, display_name, create_time, update_time, version,
-                         create_request_id)
-      VALUES (:id, :email, :email_canonical, :display_name, :create_time, :update_time, 1, :request_id)
-      ON CONFLICT (create_request_id) DO NOTHING
+                         idempotency_key)
+      VALUES (:id, :email, :email_canonical, :display_name, :create_time, :update_time, 1, :idempotency_key)
+      ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING\s""" + COLUMNS;
 
-  private static final String SELECT_BY_REQUEST_ID =
-      "SELECT " + COLUMNS + " FROM users WHERE create_request_id = :request_id";
+  private static final String SELECT_BY_IDEMPOTENCY_KEY =
+      "SELECT " + COLUMNS + " FROM users WHERE idempotency_key = :idempotency_key";
 
   // One statement for the whole batch: the arrays travel as parameters, and rows whose email is
   // taken, by an existing user or a concurrent insert, are skipped rather than failing the batch.
@@ -110,26 +110,26 @@ final class JdbiUserRepository implements UserRepository {
   }
 
   @Override
-  public User add(User user, RequestId requestId) {
+  public User add(User user, IdempotencyKey idempotencyKey) {
     return inDatabaseStoring(user.email(), handle -> {
       while (true) {
-        var inserted = bindUser(handle.createQuery(INSERT_UNLESS_REQUEST_ID_USED), user)
-            .bind("request_id", requestId.value())
+        var inserted = bindUser(handle.createQuery(INSERT_UNLESS_KEY_USED), user)
+            .bind("idempotency_key", idempotencyKey.value())
             .map(USER)
             .findOne();
         if (inserted.isPresent()) {
           return inserted.get();
         }
         // The insert returns nothing on a conflict. A new statement sees the row that caused it,
-        // even one that a concurrent call with the same request id committed meanwhile.
-        var earlier = handle.createQuery(SELECT_BY_REQUEST_ID)
-            .bind("request_id", requestId.value())
+        // even one that a concurrent call with the same idempotency key committed meanwhile.
+        var earlier = handle.createQuery(SELECT_BY_IDEMPOTENCY_KEY)
+            .bind("idempotency_key", idempotencyKey.value())
             .map(USER)
             .findOne();
         if (earlier.isPresent()) {
           return earlier.get();
         }
-        // The earlier user was deleted in between, and its request id with it: insert again.
+        // The earlier user was deleted in between, and its idempotency key with it: insert again.
       }
     });
   }

@@ -5,7 +5,7 @@ import static dev.users.adapter.persistence.UserBuilder.aUser;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.users.application.port.RequestId;
+import dev.users.application.port.IdempotencyKey;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.DisplayName;
 import dev.users.domain.Email;
@@ -93,38 +93,38 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
-  void refusesATakenEmailAlsoWithARequestId() {
+  void refusesATakenEmailAlsoWithAnIdempotencyKey() {
     users.add(aUser().withEmail("ada@example.org").build());
 
-    assertThatThrownBy(() -> users.add(aUser().withEmail("Ada@example.org").build(), new RequestId("create-1")))
+    assertThatThrownBy(() -> users.add(aUser().withEmail("Ada@example.org").build(), new IdempotencyKey("create-1")))
         .isInstanceOf(EmailAlreadyTakenException.class);
   }
 
   @Test
-  void returnsTheFirstUserWhenARequestIdIsRepeated() {
-    var first = users.add(aUser().withEmail("ada@example.org").build(), new RequestId("create-1"));
+  void returnsTheFirstUserWhenAnIdempotencyKeyIsRepeated() {
+    var first = users.add(aUser().withEmail("ada@example.org").build(), new IdempotencyKey("create-1"));
     var retry = aUser().withEmail("grace@example.org").build();
 
-    assertThat(users.add(retry, new RequestId("create-1"))).isEqualTo(first);
+    assertThat(users.add(retry, new IdempotencyKey("create-1"))).isEqualTo(first);
     assertThat(users.findById(retry.id())).isEmpty();
     assertThat(users.listFirst(10)).containsExactly(first);
   }
 
   @Test
-  void storesOneUserPerRequestId() {
-    var first = users.add(aUser().build(), new RequestId("create-1"));
-    var second = users.add(aUser().build(), new RequestId("create-2"));
+  void storesOneUserPerIdempotencyKey() {
+    var first = users.add(aUser().build(), new IdempotencyKey("create-1"));
+    var second = users.add(aUser().build(), new IdempotencyKey("create-2"));
 
     assertThat(users.listFirst(10)).containsExactly(first, second);
   }
 
   @Test
-  void freesARequestIdWhenItsUserIsDeleted() {
-    var first = users.add(aUser().build(), new RequestId("create-1"));
+  void freesAnIdempotencyKeyWhenItsUserIsDeleted() {
+    var first = users.add(aUser().build(), new IdempotencyKey("create-1"));
     users.delete(first.id(), user -> {});
     var next = aUser().build();
 
-    assertThat(users.add(next, new RequestId("create-1"))).isEqualTo(next);
+    assertThat(users.add(next, new IdempotencyKey("create-1"))).isEqualTo(next);
   }
 
   @Test
@@ -433,9 +433,9 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
-  void returnsTheSameUserToManyConcurrentAddsWithTheSameRequestId() throws Exception {
+  void returnsTheSameUserToManyConcurrentAddsWithTheSameIdempotencyKey() throws Exception {
     var attempts = IntStream.range(0, 8)
-        .mapToObj(i -> (Callable<User>) () -> users.add(aUser().build(), new RequestId("create-1")))
+        .mapToObj(i -> (Callable<User>) () -> users.add(aUser().build(), new IdempotencyKey("create-1")))
         .toList();
 
     var results = runConcurrently(attempts);

@@ -32,7 +32,7 @@ class RegisterUserServiceTest {
   }
 
   @Test
-  void returnsTheFirstUserWhenARequestIdIsRepeated() {
+  void returnsTheFirstUserWhenAnIdempotencyKeyIsRepeated() {
     var first = register.register(RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
 
     var repeated = register.register(RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
@@ -42,7 +42,7 @@ class RegisterUserServiceTest {
   }
 
   @Test
-  void registersAgainWhenNoRequestIdIsGiven() {
+  void registersAgainWhenNoIdempotencyKeyIsGiven() {
     register.register(RegisterUserCommand.of("ada@example.org", "Ada", ""));
 
     var second = register.register(RegisterUserCommand.of("grace@example.org", "Grace", ""));
@@ -66,6 +66,6 @@ class RegisterUserServiceTest {
     assertThatThrownBy(() -> RegisterUserCommand.of("not-an-email", "  ", "has spaces"))
         .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.violations())
             .extracting(FieldViolation::field)
-            .containsExactly("email", "display_name", "request_id"));
+            .containsExactly("email", "display_name", "idempotency_key"));
   }
 }

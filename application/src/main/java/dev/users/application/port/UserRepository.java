@@ -34,13 +34,13 @@ public interface UserRepository {
   User add(User user);
 
   /**
-   * Stores a new user unless an earlier call already stored one under the same request id, in
-   * which case nothing is stored and that earlier user is returned. The request id is kept as long
+   * Stores a new user unless an earlier call already stored one under the same idempotency key, in
+   * which case nothing is stored and that earlier user is returned. The idempotency key is kept as long
    * as the user it created exists.
    *
    * @throws EmailAlreadyTakenException when another user has the email
    */
-  User add(User user, RequestId requestId);
+  User add(User user, IdempotencyKey idempotencyKey);
 
   /**
    * Stores those of {@code users} whose email is free, as one batch. The users must have distinct

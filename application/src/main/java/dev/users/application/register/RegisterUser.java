@@ -7,7 +7,7 @@ import dev.users.domain.User;
 public interface RegisterUser {
 
   /**
-   * Registers a user with a fresh id. With a request id, repeating the call returns the user the
+   * Registers a user with a fresh id. With an idempotency key, repeating the call returns the user the
    * first call registered instead of registering another one.
    *
    * @throws EmailAlreadyTakenException when another user has the email

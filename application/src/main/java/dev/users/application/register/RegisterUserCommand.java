@@ -1,6 +1,6 @@
 package dev.users.application.register;
 
-import dev.users.application.port.RequestId;
+import dev.users.application.port.IdempotencyKey;
 import dev.users.domain.DisplayName;
 import dev.users.domain.Email;
 import dev.users.domain.InvalidInputException;
@@ -8,29 +8,29 @@ import dev.users.domain.Violations;
 import java.util.Objects;
 import java.util.Optional;
 
-/** What a registration needs; {@code requestId} is the caller's optional idempotency key. */
-public record RegisterUserCommand(Email email, DisplayName displayName, Optional<RequestId> requestId) {
+/** What a registration needs; {@code idempotencyKey} is the caller's optional idempotency key. */
+public record RegisterUserCommand(Email email, DisplayName displayName, Optional<IdempotencyKey> idempotencyKey) {
 
   public RegisterUserCommand {
     Objects.requireNonNull(email, "email");
     Objects.requireNonNull(displayName, "displayName");
-    Objects.requireNonNull(requestId, "requestId");
+    Objects.requireNonNull(idempotencyKey, "idempotencyKey");
   }
 
   /**
-   * Reads a registration from raw text; an empty {@code requestId} means none.
+   * Reads a registration from raw text; an empty {@code idempotencyKey} means none.
    *
    * @throws InvalidInputException listing every invalid field
    */
-  public static RegisterUserCommand of(String email, String displayName, String requestId) {
+  public static RegisterUserCommand of(String email, String displayName, String idempotencyKey) {
     var violations = new Violations();
     var validEmail = violations.check(() -> new Email(email));
     var validName = violations.check(() -> new DisplayName(displayName));
-    var validRequestId =
-        requestId == null || requestId.isEmpty()
-            ? Optional.<RequestId>empty()
-            : violations.check(() -> Optional.of(new RequestId(requestId)));
+    var validIdempotencyKey =
+        idempotencyKey == null || idempotencyKey.isEmpty()
+            ? Optional.<IdempotencyKey>empty()
+            : violations.check(() -> Optional.of(new IdempotencyKey(idempotencyKey)));
     violations.throwIfAny();
-    return new RegisterUserCommand(validEmail, validName, validRequestId);
+    return new RegisterUserCommand(validEmail, validName, validIdempotencyKey);
   }
 }

@@ -21,8 +21,8 @@ public final class RegisterUserService implements RegisterUser {
   @Override
   public User register(RegisterUserCommand command) {
     var user = User.register(ids.next(), command.email(), command.displayName(), clock.instant());
-    return command.requestId()
-        .map(requestId -> users.add(user, requestId))
+    return command.idempotencyKey()
+        .map(idempotencyKey -> users.add(user, idempotencyKey))
         .orElseGet(() -> users.add(user));
   }
 }

@@ -1,6 +1,6 @@
 package dev.users.adapter.persistence.memory;
 
-import dev.users.application.port.RequestId;
+import dev.users.application.port.IdempotencyKey;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.Email;
 import dev.users.domain.EmailAlreadyTakenException;
@@ -32,8 +32,8 @@ public final class InMemoryUserRepository implements UserRepository {
   // UserId's order, unsigned like PostgreSQL's uuid, so that listings page the same way.
   private final NavigableMap<UserId, User> users = new TreeMap<>();
   private final Map<String, UserId> idByCanonicalEmail = new HashMap<>();
-  private final Map<RequestId, UserId> idByRequestId = new HashMap<>();
-  private final Map<UserId, RequestId> requestIdById = new HashMap<>();
+  private final Map<IdempotencyKey, UserId> idByIdempotencyKey = new HashMap<>();
+  private final Map<UserId, IdempotencyKey> idempotencyKeyById = new HashMap<>();
 
   @Override
   public User add(User user) {
@@ -46,15 +46,15 @@ public final class InMemoryUserRepository implements UserRepository {
   }
 
   @Override
-  public User add(User user, RequestId requestId) {
+  public User add(User user, IdempotencyKey idempotencyKey) {
     synchronized (lock) {
-      var earlier = idByRequestId.get(requestId);
+      var earlier = idByIdempotencyKey.get(idempotencyKey);
       if (earlier != null) {
         return users.get(earlier);
       }
       var stored = add(user);
-      idByRequestId.put(requestId, stored.id());
-      requestIdById.put(stored.id(), requestId);
+      idByIdempotencyKey.put(idempotencyKey, stored.id());
+      idempotencyKeyById.put(stored.id(), idempotencyKey);
       return stored;
     }
   }
@@ -106,9 +106,9 @@ public final class InMemoryUserRepository implements UserRepository {
       var current = requireUnchanged(read);
       users.remove(id);
       idByCanonicalEmail.remove(current.email().canonical());
-      var requestId = requestIdById.remove(id);
-      if (requestId != null) {
-        idByRequestId.remove(requestId);
+      var idempotencyKey = idempotencyKeyById.remove(id);
+      if (idempotencyKey != null) {
+        idByIdempotencyKey.remove(idempotencyKey);
       }
     }
   }
