@@ -17,6 +17,7 @@ import dev.users.api.v1.ListUsersResponse;
 import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.User;
 import dev.users.api.v1.UserServiceGrpc;
+import io.grpc.Channel;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -292,13 +293,17 @@ class UsersServiceEndToEndTest {
     }
 
     ImportUsersResponse importUsers(List<ImportUsersRequest> items) throws Exception {
-      var result = new CompletableFuture<ImportUsersResponse>();
-      var requests = UserServiceGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-          .importUsers(completing(result));
-      items.forEach(requests::onNext);
-      requests.onCompleted();
-      return result.get(30, TimeUnit.SECONDS);
+      return UsersServiceEndToEndTest.importUsers(channel, items);
     }
+  }
+
+  static ImportUsersResponse importUsers(Channel channel, List<ImportUsersRequest> items) throws Exception {
+    var result = new CompletableFuture<ImportUsersResponse>();
+    var requests = UserServiceGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .importUsers(completing(result));
+    items.forEach(requests::onNext);
+    requests.onCompleted();
+    return result.get(30, TimeUnit.SECONDS);
   }
 
   static List<String> reflectedServices(ManagedChannel channel) throws Exception {
