@@ -10,13 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -48,22 +48,17 @@ final class ServiceJar {
   /**
    * A JUnit extension that starts service jars and, after each test, kills every one still
    * running and waits for it to go: a failed assertion must not leave a service JVM behind.
+   * It does so right after the test method, before the test's own {@code @AfterEach} clean-up
+   * (such as dropping the service's schema) and again after it, for a process started there.
    */
-  static final class Launcher implements AfterEachCallback {
+  static final class Launcher implements AfterTestExecutionCallback, AfterEachCallback {
 
     private final List<ServiceJar> started = new CopyOnWriteArrayList<>();
 
     ServiceJar start(Map<String, String> settings) throws IOException {
-      return start(List.of(), settings);
-    }
-
-    ServiceJar start(List<String> jvmOptions, Map<String, String> settings) throws IOException {
       assertThat(JAR).as("the service jar is built by the package phase").exists();
-      var command = new ArrayList<String>();
-      command.add(ProcessHandle.current().info().command().orElse("java"));
-      command.addAll(jvmOptions);
-      command.addAll(List.of("-jar", JAR.toString()));
-      var builder = new ProcessBuilder(command).redirectErrorStream(true);
+      var java = ProcessHandle.current().info().command().orElse("java");
+      var builder = new ProcessBuilder(java, "-jar", JAR.toString()).redirectErrorStream(true);
       builder.environment().keySet().removeIf(name -> name.startsWith("USERS_"));
       builder.environment().putAll(settings);
       var service = new ServiceJar(builder.start());
@@ -72,7 +67,16 @@ final class ServiceJar {
     }
 
     @Override
+    public void afterTestExecution(ExtensionContext context) throws InterruptedException {
+      destroyAll();
+    }
+
+    @Override
     public void afterEach(ExtensionContext context) throws InterruptedException {
+      destroyAll();
+    }
+
+    private void destroyAll() throws InterruptedException {
       for (var service : started) {
         service.process.destroyForcibly();
         if (!service.process.waitFor(30, TimeUnit.SECONDS)) {
