@@ -8,18 +8,10 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The packaged service jar as an operator runs it: a separate JVM, configured by environment
@@ -27,12 +19,12 @@ import org.junit.jupiter.api.Test;
  */
 class ServiceJarIT {
 
-  private static final Path JAR = Path.of("target", "users-service.jar");
-  private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
+  @RegisterExtension
+  final ServiceJar.Launcher services = new ServiceJar.Launcher();
 
   @Test
   void aBadSettingStopsStartUpWithOneLineNamingIt() throws Exception {
-    var service = Service.start(Map.of("USERS_GRPC_PORT", "fifty"));
+    var service = services.start(Map.of("USERS_GRPC_PORT", "fifty"));
 
     assertThat(service.exitCode()).isEqualTo(2);
     assertThat(service.output()).containsExactly(
@@ -41,7 +33,7 @@ class ServiceJarIT {
 
   @Test
   void anUnreachableDatabaseStopsStartUpWithOneLineSayingWhereItTried() throws Exception {
-    var service = Service.start(Map.of("USERS_DB_URL", "jdbc:postgresql://127.0.0.1:1/users"));
+    var service = services.start(Map.of("USERS_DB_URL", "jdbc:postgresql://127.0.0.1:1/users"));
 
     assertThat(service.exitCode()).isEqualTo(1);
     assertThat(service.output())
@@ -55,7 +47,7 @@ class ServiceJarIT {
     var database = PostgresTestDatabase.get();
     var schema = database.newSchemaName();
     try {
-      var service = Service.start(Map.of(
+      var service = services.start(Map.of(
           "USERS_GRPC_PORT", "0",
           "USERS_DB_URL", database.jdbcUrl(),
           "USERS_DB_USER", database.user(),
@@ -79,56 +71,6 @@ class ServiceJarIT {
       assertThat(service.output()).anyMatch(line -> line.contains("users-service stopped"));
     } finally {
       database.dropSchema(schema);
-    }
-  }
-
-  /** A service JVM whose merged stdout and stderr are collected line by line. */
-  private record Service(Process process, List<String> lines, Thread reader) {
-
-    static Service start(Map<String, String> settings) throws IOException {
-      assertThat(JAR).as("the service jar is built by the package phase").exists();
-      var java = ProcessHandle.current().info().command().orElse("java");
-      var builder = new ProcessBuilder(java, "-jar", JAR.toString()).redirectErrorStream(true);
-      builder.environment().keySet().removeIf(name -> name.startsWith("USERS_"));
-      builder.environment().putAll(settings);
-      var process = builder.start();
-      var lines = new CopyOnWriteArrayList<String>();
-      var reader = Thread.ofPlatform().daemon(true).start(() -> {
-        try (var output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          output.lines().forEach(lines::add);
-        } catch (IOException e) {
-          lines.add("(output unreadable: " + e.getMessage() + ")");
-        }
-      });
-      return new Service(process, lines, reader);
-    }
-
-    int exitCode() throws InterruptedException {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError("the service did not exit; output: " + lines);
-      }
-      reader.join(TimeUnit.SECONDS.toMillis(10));
-      return process.exitValue();
-    }
-
-    List<String> output() {
-      return List.copyOf(lines);
-    }
-
-    int awaitPort() throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (System.nanoTime() < deadline && process.isAlive()) {
-        for (var line : lines) {
-          var matcher = LISTENING.matcher(line);
-          if (matcher.find()) {
-            return Integer.parseInt(matcher.group(1));
-          }
-        }
-        Thread.sleep(50);
-      }
-      process.destroyForcibly();
-      throw new AssertionError("the service did not report its port; output: " + lines);
     }
   }
 }

@@ -17,7 +17,7 @@ import dev.users.api.v1.ListUsersResponse;
 import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.User;
 import dev.users.api.v1.UserServiceGrpc;
-import io.grpc.ClientCall;
+import io.grpc.Channel;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -28,11 +28,11 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
-import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
@@ -41,7 +41,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -51,8 +50,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The assembled service over a real socket: Netty, interceptors, health, reflection, use cases
- * and storage, as {@link Main} wires them. Each nested class runs the same scenarios against one
- * storage.
+ * and storage, as {@link Main} wires them. {@code OnPostgresql} and {@code InMemory} run the same
+ * scenarios, each against one storage; {@code InProduction} and {@code OverTls} check what their
+ * setting changes.
  */
 class UsersServiceEndToEndTest {
 
@@ -98,16 +98,11 @@ class UsersServiceEndToEndTest {
 
     abstract Map<String, String> storageSettings();
 
-    Map<String, String> extraSettings() {
-      return Map.of();
-    }
-
     @BeforeEach
     void startServer() {
       var env = new HashMap<>(storageSettings());
       env.put("USERS_GRPC_PORT", "0");
       env.put("USERS_SHUTDOWN_GRACE", "5s");
-      env.putAll(extraSettings());
       server = UsersServer.start(Config.from(env));
       channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
           .build();
@@ -241,58 +236,55 @@ class UsersServiceEndToEndTest {
 
     @Test
     void offersReflectionOutsideProduction() throws Exception {
-      assertThat(reflectedServices()).contains("users.v1.UserService", "grpc.health.v1.Health");
+      assertThat(reflectedServices(channel)).contains("users.v1.UserService", "grpc.health.v1.Health");
     }
 
+    /**
+     * The listing is several times larger than the client's flow-control window and the client
+     * takes one message before shutdown begins, so the server cannot have sent it all: the call is
+     * still running on the server when {@code stop()} starts, and must finish complete and OK.
+     */
     @Test
-    void shutsDownGracefullyLettingAStreamInFlightFinish() throws Exception {
+    void aListingInFlightWhenShutdownBeginsFinishesCompleteWhileNewCallsAreRefused() throws Exception {
+      int userCount = 3_000;
       var batch = new ArrayList<ImportUsersRequest>();
-      for (int i = 0; i < 600; i++) {
+      for (int i = 0; i < userCount; i++) {
         batch.add(ImportUsersRequest.newBuilder().setEmail("u" + i + "@example.org").setDisplayName("U" + i).build());
       }
-      importUsers(batch);
+      assertThat(importUsers(batch).getCreatedCount()).isEqualTo(userCount);
 
-      var messages = new LinkedBlockingQueue<Object>();
-      ClientCall<ListUsersRequest, ListUsersResponse> call =
-          channel.newCall(UserServiceGrpc.getListUsersMethod(), io.grpc.CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS));
-      call.start(new ClientCall.Listener<>() {
-        @Override
-        public void onMessage(ListUsersResponse message) {
-          messages.add(message);
-        }
+      // A fixed window (no automatic growth) keeps what the server can send ahead small and known.
+      int window = 64 * 1024;
+      var listingChannel = NettyChannelBuilder.forAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
+          .flowControlWindow(window)
+          .build();
+      try {
+        var listing = SlowListing.start(listingChannel, ListUsersRequest.getDefaultInstance());
+        listing.takeOne();
 
-        @Override
-        public void onClose(Status status, Metadata trailers) {
-          messages.add(status);
-        }
-      }, new Metadata());
-      call.sendMessage(ListUsersRequest.getDefaultInstance());
-      call.halfClose();
-      call.request(1);
-      assertThat(messages.poll(10, TimeUnit.SECONDS)).isInstanceOf(ListUsersResponse.class);
+        var stopping = CompletableFuture.runAsync(server::stop);
+        // Health turns NOT_SERVING first, then the server stops taking calls: wait for the latter.
+        var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        await(() -> {
+          try {
+            health.check(HealthCheckRequest.getDefaultInstance());
+            return false;
+          } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+          }
+        });
+        assertStatus(() -> create("late@example.org", "Late"), Status.Code.UNAVAILABLE);
+        assertThat(stopping).as("stop() waits for the listing the client has not read yet").isNotDone();
 
-      var stopping = CompletableFuture.runAsync(server::stop);
-      // Health turns NOT_SERVING first, then the server stops taking calls: wait for the latter.
-      var health = HealthGrpc.newBlockingStub(channel);
-      await(() -> {
-        try {
-          health.check(HealthCheckRequest.getDefaultInstance());
-          return false;
-        } catch (StatusRuntimeException e) {
-          return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
-        }
-      });
-      assertStatus(() -> create("late@example.org", "Late"), Status.Code.UNAVAILABLE);
-
-      call.request(Integer.MAX_VALUE);
-      int received = 0;
-      Object next;
-      while ((next = messages.poll(10, TimeUnit.SECONDS)) instanceof ListUsersResponse response) {
-        received += response.getUsersCount();
+        var outcome = listing.readToEnd();
+        assertThat(outcome.status().isOk()).as(outcome.status().toString()).isTrue();
+        assertThat(outcome.userIds()).hasSize(userCount).doesNotHaveDuplicates();
+        assertThat(outcome.bytes()).as("the listing is far larger than what the server could send ahead")
+            .isGreaterThan(4L * window);
+        stopping.get(10, TimeUnit.SECONDS);
+      } finally {
+        listingChannel.shutdownNow();
       }
-      assertThat(next).isInstanceOfSatisfying(Status.class, status -> assertThat(status.isOk()).isTrue());
-      assertThat(received).isPositive();
-      stopping.get(10, TimeUnit.SECONDS);
     }
 
     User create(String email, String displayName) {
@@ -301,43 +293,69 @@ class UsersServiceEndToEndTest {
     }
 
     ImportUsersResponse importUsers(List<ImportUsersRequest> items) throws Exception {
-      var result = new CompletableFuture<ImportUsersResponse>();
-      var requests = UserServiceGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-          .importUsers(completing(result));
-      items.forEach(requests::onNext);
-      requests.onCompleted();
-      return result.get(30, TimeUnit.SECONDS);
-    }
-
-    List<String> reflectedServices() throws Exception {
-      var result = new CompletableFuture<ServerReflectionResponse>();
-      var requests = ServerReflectionGrpc.newStub(channel).serverReflectionInfo(completing(result));
-      requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
-      var response = result.get(10, TimeUnit.SECONDS);
-      requests.onCompleted();
-      return response.getListServicesResponse().getServiceList().stream().map(s -> s.getName()).toList();
+      return UsersServiceEndToEndTest.importUsers(channel, items);
     }
   }
 
-  @Nested
-  class InProduction extends Scenarios {
+  static ImportUsersResponse importUsers(Channel channel, List<ImportUsersRequest> items) throws Exception {
+    var result = new CompletableFuture<ImportUsersResponse>();
+    var requests = UserServiceGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .importUsers(completing(result));
+    items.forEach(requests::onNext);
+    requests.onCompleted();
+    return result.get(30, TimeUnit.SECONDS);
+  }
 
-    @Override
-    Map<String, String> storageSettings() {
-      return Map.of("USERS_STORAGE", "memory");
+  static List<String> reflectedServices(ManagedChannel channel) throws Exception {
+    var result = new CompletableFuture<ServerReflectionResponse>();
+    var requests = ServerReflectionGrpc.newStub(channel).serverReflectionInfo(completing(result));
+    requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+    var response = result.get(10, TimeUnit.SECONDS);
+    requests.onCompleted();
+    return response.getListServicesResponse().getServiceList().stream().map(s -> s.getName()).toList();
+  }
+
+  /** What production changes, and only that: reflection is off; the API and health serve as anywhere. */
+  @Nested
+  class InProduction {
+
+    private UsersServer server;
+    private ManagedChannel channel;
+
+    @BeforeEach
+    void startServer() {
+      server = UsersServer.start(Config.from(Map.of(
+          "USERS_STORAGE", "memory",
+          "USERS_GRPC_PORT", "0",
+          "USERS_ENV", "production")));
+      channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
+          .build();
     }
 
-    @Override
-    Map<String, String> extraSettings() {
-      return Map.of("USERS_ENV", "production");
+    @AfterEach
+    void stopServer() throws InterruptedException {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      server.stop();
     }
 
     @Test
-    @Override
-    void offersReflectionOutsideProduction() {
-      var e = assertThatThrownBy(this::reflectedServices).cause();
+    void refusesReflection() {
+      var e = assertThatThrownBy(() -> reflectedServices(channel)).cause();
       e.isInstanceOfSatisfying(StatusRuntimeException.class,
           sre -> assertThat(sre.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+    }
+
+    @Test
+    void servesTheUserApiAndHealthAsOutsideProduction() {
+      var users = UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+      var created = users.createUser(
+          CreateUserRequest.newBuilder().setEmail("ada@example.org").setDisplayName("Ada").build()).getUser();
+
+      assertThat(users.getUser(GetUserRequest.newBuilder().setId(created.getId()).build()).getUser())
+          .isEqualTo(created);
+      assertThat(HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.newBuilder().setService("users.v1.UserService").build()).getStatus())
+          .isEqualTo(ServingStatus.SERVING);
     }
   }
 
