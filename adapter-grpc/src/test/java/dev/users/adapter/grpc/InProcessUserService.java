@@ -11,6 +11,8 @@ import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The service with the server-wide interceptors over the in-process transport, started on first
+ * The service with the server's interceptors over the in-process transport, started on first
  * use and shut down after each test. Every use case fails the test unless the test provides it.
  */
 final class InProcessUserService implements AfterEachCallback {
@@ -48,8 +50,9 @@ final class InProcessUserService implements AfterEachCallback {
   private ImportUsers importUsers = items -> {
     throw new AssertionError("ImportUsers was not expected to reach its use case");
   };
-  private Duration defaultDeadline = Duration.ofMinutes(1);
+  private DeadlinePolicy deadlines = DeadlinePolicy.defaultingTo(Duration.ofMinutes(1));
   private final List<ServerInterceptor> innermost = new ArrayList<>();
+  private final List<ServerServiceDefinition> others = new ArrayList<>();
   private BindableService replacement;
 
   private ScheduledExecutorService scheduler;
@@ -86,12 +89,24 @@ final class InProcessUserService implements AfterEachCallback {
     return this;
   }
 
+  /** Gives every call of the users API sent without a deadline this one. */
   InProcessUserService withDefaultDeadline(Duration defaultDeadline) {
-    this.defaultDeadline = defaultDeadline;
+    this.deadlines = DeadlinePolicy.defaultingTo(defaultDeadline);
     return this;
   }
 
-  /** Adds an interceptor that runs after the server-wide ones, right before the service. */
+  InProcessUserService withDeadlines(DeadlinePolicy deadlines) {
+    this.deadlines = deadlines;
+    return this;
+  }
+
+  /** Serves {@code service} too, behind the interceptors of every service only, like health. */
+  InProcessUserService alsoServing(ServerServiceDefinition service) {
+    others.add(service);
+    return this;
+  }
+
+  /** Adds an interceptor that runs after all the others, right before the service. */
   InProcessUserService withInnermost(ServerInterceptor interceptor) {
     innermost.add(interceptor);
     return this;
@@ -121,12 +136,13 @@ final class InProcessUserService implements AfterEachCallback {
   private void start() {
     String name = InProcessServerBuilder.generateName();
     scheduler = Executors.newSingleThreadScheduledExecutor();
+    var users = replacement != null
+        ? replacement
+        : new UserGrpcService(register, get, update, delete, list, importUsers);
     var builder = InProcessServerBuilder.forName(name)
-        .addService(replacement != null
-            ? replacement
-            : new UserGrpcService(register, get, update, delete, list, importUsers));
-    innermost.forEach(builder::intercept);
-    CallInterceptors.installOn(builder, defaultDeadline, scheduler);
+        .addService(CallInterceptors.usersApi(ServerInterceptors.intercept(users, innermost), deadlines, scheduler));
+    others.forEach(builder::addService);
+    CallInterceptors.installOn(builder);
     try {
       server = builder.build().start();
     } catch (IOException e) {
