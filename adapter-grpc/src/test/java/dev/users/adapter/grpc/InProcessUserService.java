@@ -8,8 +8,12 @@ import dev.users.application.list.ListUsers;
 import dev.users.application.register.RegisterUser;
 import dev.users.application.update.UpdateUser;
 import io.grpc.BindableService;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -23,6 +27,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -55,6 +60,7 @@ final class InProcessUserService implements AfterEachCallback {
   private final List<ServerServiceDefinition> others = new ArrayList<>();
   private BindableService replacement;
 
+  private final AtomicInteger callsNotEnded = new AtomicInteger();
   private ScheduledExecutorService scheduler;
   private Server server;
   private ManagedChannel channel;
@@ -143,6 +149,7 @@ final class InProcessUserService implements AfterEachCallback {
         .addService(CallInterceptors.usersApi(ServerInterceptors.intercept(users, innermost), deadlines, scheduler));
     others.forEach(builder::addService);
     CallInterceptors.installOn(builder);
+    builder.intercept(new CountingCalls());
     try {
       server = builder.build().start();
     } catch (IOException e) {
@@ -164,6 +171,41 @@ final class InProcessUserService implements AfterEachCallback {
     if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
       server.shutdownNow();
     }
+    // A terminated server may still be delivering the end of a call, whose access line would
+    // otherwise reach the log capture of the next test.
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (callsNotEnded.get() > 0 && System.nanoTime() < giveUp) {
+      Thread.sleep(5);
+    }
     scheduler.shutdownNow();
+  }
+
+  /** Outermost: a call counts until every interceptor has handled its end. */
+  private final class CountingCalls implements ServerInterceptor {
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+      callsNotEnded.incrementAndGet();
+      return new SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+        @Override
+        public void onComplete() {
+          try {
+            super.onComplete();
+          } finally {
+            callsNotEnded.decrementAndGet();
+          }
+        }
+
+        @Override
+        public void onCancel() {
+          try {
+            super.onCancel();
+          } finally {
+            callsNotEnded.decrementAndGet();
+          }
+        }
+      };
+    }
   }
 }
