@@ -1,5 +1,6 @@
 package dev.users.bootstrap;
 
+import dev.users.adapter.grpc.DeadlinePolicy;
 import dev.users.adapter.persistence.PostgresSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ record Config(
     PostgresSettings postgres,
     Environment environment,
     Duration shutdownGrace,
-    Duration defaultDeadline,
+    DeadlinePolicy deadlines,
     Optional<Tls> tls,
     Limits limits) {
 
@@ -50,6 +51,9 @@ record Config(
       Map.entry("USERS_ENV", "development"),
       Map.entry("USERS_SHUTDOWN_GRACE", "10s"),
       Map.entry("USERS_DEFAULT_DEADLINE", "10s"),
+      Map.entry("USERS_STREAM_DEFAULT_DEADLINE", "10m"),
+      Map.entry("USERS_MAX_DEADLINE", ""),
+      Map.entry("USERS_REQUIRE_DEADLINE", "false"),
       Map.entry("USERS_TLS_CERT_FILE", ""),
       Map.entry("USERS_TLS_KEY_FILE", ""),
       Map.entry("USERS_MAX_MESSAGE_BYTES", "1048576"),
@@ -85,7 +89,11 @@ record Config(
         postgres,
         read.choice("USERS_ENV", Environment.class),
         read.duration("USERS_SHUTDOWN_GRACE", Duration.ZERO, Duration.ofHours(1)),
-        read.duration("USERS_DEFAULT_DEADLINE", Duration.ofMillis(100), Duration.ofHours(1)),
+        new DeadlinePolicy(
+            read.duration("USERS_DEFAULT_DEADLINE", Duration.ofMillis(100), Duration.ofHours(1)),
+            read.duration("USERS_STREAM_DEFAULT_DEADLINE", Duration.ofMillis(100), Duration.ofDays(1)),
+            read.optionalDuration("USERS_MAX_DEADLINE", Duration.ofMillis(100), Duration.ofDays(1)),
+            read.bool("USERS_REQUIRE_DEADLINE")),
         read.tls(),
         new Limits(
             read.integer("USERS_MAX_MESSAGE_BYTES", 1_024, 64 * 1_024 * 1_024),
@@ -124,6 +132,19 @@ record Config(
             };
             return value.compareTo(min) >= 0 && value.compareTo(max) <= 0 ? value : null;
           });
+    }
+
+    /** Empty when the variable is unset or empty, which has no default. */
+    Optional<Duration> optionalDuration(String name, Duration min, Duration max) {
+      return string(name).isEmpty() ? Optional.empty() : Optional.of(duration(name, min, max));
+    }
+
+    boolean bool(String name) {
+      return parse(name, "true or false", text -> switch (text) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> null;
+      });
     }
 
     <E extends Enum<E>> E choice(String name, Class<E> type) {

@@ -116,7 +116,7 @@ final class UsersServer {
 
     var limits = config.limits();
     var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config))
-        .addService(service)
+        .addService(CallInterceptors.usersApi(service.bindService(), config.deadlines(), scheduler))
         .addService(health.getHealthService())
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
         // Request metadata is a request id and auth at most; 8 KiB matches common proxies.
@@ -135,7 +135,7 @@ final class UsersServer {
     if (reflectionEnabled(config)) {
       builder.addService(ProtoReflectionServiceV1.newInstance());
     }
-    CallInterceptors.installOn(builder, config.defaultDeadline(), scheduler);
+    CallInterceptors.installOn(builder);
     return builder.build();
   }
 

@@ -27,6 +27,7 @@ public final class BenchmarkMain {
     var settings = new HashMap<String, String>();
     settings.put("USERS_STORAGE", storage);
     settings.put("USERS_DEFAULT_DEADLINE", "30m");
+    settings.put("USERS_STREAM_DEFAULT_DEADLINE", "30m");
     String schema = null;
     if (storage.equals("postgres")) {
       var database = PostgresTestDatabase.get();

@@ -3,10 +3,12 @@ package dev.users.bootstrap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.users.adapter.grpc.DeadlinePolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,7 +28,8 @@ class ConfigTest {
     assertThat(config.postgres().connectionTimeout()).isEqualTo(Duration.ofSeconds(1));
     assertThat(config.environment()).isEqualTo(Config.Environment.DEVELOPMENT);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(config.defaultDeadline()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.deadlines())
+        .isEqualTo(new DeadlinePolicy(Duration.ofSeconds(10), Duration.ofMinutes(10), Optional.empty(), false));
     assertThat(config.tls()).isEmpty();
   }
 
@@ -47,11 +50,23 @@ class ConfigTest {
     assertThat(config.storage()).isEqualTo(Config.StorageKind.MEMORY);
     assertThat(config.environment()).isEqualTo(Config.Environment.PRODUCTION);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMillis(1500));
-    assertThat(config.defaultDeadline()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(config.deadlines().unaryDefault()).isEqualTo(Duration.ofMinutes(2));
     assertThat(config.postgres().jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/users");
     assertThat(config.postgres().schema()).isEqualTo("directory");
     assertThat(config.postgres().maxPoolSize()).isEqualTo(20);
     assertThat(config.limits().maxConnectionAge()).isEqualTo(Duration.ofHours(1));
+  }
+
+  @Test
+  void readsTheDeadlinePolicy() {
+    var config = Config.from(Map.of(
+        "USERS_DEFAULT_DEADLINE", "2s",
+        "USERS_STREAM_DEFAULT_DEADLINE", "30m",
+        "USERS_MAX_DEADLINE", "1h",
+        "USERS_REQUIRE_DEADLINE", "true"));
+
+    assertThat(config.deadlines()).isEqualTo(
+        new DeadlinePolicy(Duration.ofSeconds(2), Duration.ofMinutes(30), Optional.of(Duration.ofHours(1)), true));
   }
 
   @Test
@@ -67,6 +82,9 @@ class ConfigTest {
       "USERS_ENV|prod|USERS_ENV must be one of development, production, got \"prod\"",
       "USERS_SHUTDOWN_GRACE|10|USERS_SHUTDOWN_GRACE must be a duration such as 500ms, 10s, 5m or 1h, from 0s to 3600s, got \"10\"",
       "USERS_DEFAULT_DEADLINE|5ms|USERS_DEFAULT_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 3600s, got \"5ms\"",
+      "USERS_STREAM_DEFAULT_DEADLINE|forever|USERS_STREAM_DEFAULT_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"forever\"",
+      "USERS_MAX_DEADLINE|0s|USERS_MAX_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"0s\"",
+      "USERS_REQUIRE_DEADLINE|yes|USERS_REQUIRE_DEADLINE must be true or false, got \"yes\"",
       "USERS_DB_URL|jdbc:mysql://x/y|USERS_DB_URL must start with jdbc:postgresql://, got \"jdbc:mysql://x/y\"",
       "USERS_DB_SCHEMA|Users; drop|USERS_DB_SCHEMA must be a lower-case SQL identifier (letters, digits, _; at most 63), got \"Users; drop\"",
       "USERS_DB_POOL_SIZE|0|USERS_DB_POOL_SIZE must be an integer from 1 to 1000, got \"0\"",

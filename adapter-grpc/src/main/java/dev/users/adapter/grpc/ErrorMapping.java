@@ -10,6 +10,7 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
 import com.google.rpc.Status;
+import dev.users.application.port.CallCancelledException;
 import dev.users.application.port.StorageUnavailableException;
 import dev.users.domain.DomainException;
 import dev.users.domain.EmailAlreadyTakenException;
@@ -65,6 +66,8 @@ final class ErrorMapping {
     return switch (error) {
       case DomainException e -> domainStatus(e, fieldPath);
       case StorageUnavailableException e -> storageUnavailable(e);
+      case CallCancelledException e -> Status.newBuilder().setMessage(e.getMessage())
+          .setCode((e.deadlinePassed() ? Code.DEADLINE_EXCEEDED : Code.CANCELLED).getNumber()).build();
       case StatusRuntimeException e -> StatusProto.fromStatusAndTrailers(e.getStatus(), e.getTrailers());
       case StatusException e -> StatusProto.fromStatusAndTrailers(e.getStatus(), e.getTrailers());
       default -> unexpected(error);

@@ -76,7 +76,7 @@ public final class RequestIdInterceptor implements ServerInterceptor {
 
     private final String requestId;
     // Outbound operations of a call are serialized (by the application, and against the default
-    // deadline's close by DefaultDeadlineInterceptor's lock), so a plain field suffices.
+    // deadline's close by DeadlinePolicyInterceptor's lock), so a plain field suffices.
     private boolean headersSent;
 
     RequestIdCall(ServerCall<Q, R> call, String requestId) {

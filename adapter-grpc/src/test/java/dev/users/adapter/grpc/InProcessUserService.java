@@ -8,9 +8,15 @@ import dev.users.application.list.ListUsers;
 import dev.users.application.register.RegisterUser;
 import dev.users.application.update.UpdateUser;
 import io.grpc.BindableService;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
@@ -21,11 +27,12 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The service with the server-wide interceptors over the in-process transport, started on first
+ * The service with the server's interceptors over the in-process transport, started on first
  * use and shut down after each test. Every use case fails the test unless the test provides it.
  */
 final class InProcessUserService implements AfterEachCallback {
@@ -48,10 +55,12 @@ final class InProcessUserService implements AfterEachCallback {
   private ImportUsers importUsers = items -> {
     throw new AssertionError("ImportUsers was not expected to reach its use case");
   };
-  private Duration defaultDeadline = Duration.ofMinutes(1);
+  private DeadlinePolicy deadlines = DeadlinePolicy.defaultingTo(Duration.ofMinutes(1));
   private final List<ServerInterceptor> innermost = new ArrayList<>();
+  private final List<ServerServiceDefinition> others = new ArrayList<>();
   private BindableService replacement;
 
+  private final AtomicInteger callsNotEnded = new AtomicInteger();
   private ScheduledExecutorService scheduler;
   private Server server;
   private ManagedChannel channel;
@@ -86,12 +95,24 @@ final class InProcessUserService implements AfterEachCallback {
     return this;
   }
 
+  /** Gives every call of the users API sent without a deadline this one. */
   InProcessUserService withDefaultDeadline(Duration defaultDeadline) {
-    this.defaultDeadline = defaultDeadline;
+    this.deadlines = DeadlinePolicy.defaultingTo(defaultDeadline);
     return this;
   }
 
-  /** Adds an interceptor that runs after the server-wide ones, right before the service. */
+  InProcessUserService withDeadlines(DeadlinePolicy deadlines) {
+    this.deadlines = deadlines;
+    return this;
+  }
+
+  /** Serves {@code service} too, behind the interceptors of every service only, like health. */
+  InProcessUserService alsoServing(ServerServiceDefinition service) {
+    others.add(service);
+    return this;
+  }
+
+  /** Adds an interceptor that runs after all the others, right before the service. */
   InProcessUserService withInnermost(ServerInterceptor interceptor) {
     innermost.add(interceptor);
     return this;
@@ -121,12 +142,14 @@ final class InProcessUserService implements AfterEachCallback {
   private void start() {
     String name = InProcessServerBuilder.generateName();
     scheduler = Executors.newSingleThreadScheduledExecutor();
+    var users = replacement != null
+        ? replacement
+        : new UserGrpcService(register, get, update, delete, list, importUsers);
     var builder = InProcessServerBuilder.forName(name)
-        .addService(replacement != null
-            ? replacement
-            : new UserGrpcService(register, get, update, delete, list, importUsers));
-    innermost.forEach(builder::intercept);
-    CallInterceptors.installOn(builder, defaultDeadline, scheduler);
+        .addService(CallInterceptors.usersApi(ServerInterceptors.intercept(users, innermost), deadlines, scheduler));
+    others.forEach(builder::addService);
+    CallInterceptors.installOn(builder);
+    builder.intercept(new CountingCalls());
     try {
       server = builder.build().start();
     } catch (IOException e) {
@@ -148,6 +171,41 @@ final class InProcessUserService implements AfterEachCallback {
     if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
       server.shutdownNow();
     }
+    // A terminated server may still be delivering the end of a call, whose access line would
+    // otherwise reach the log capture of the next test.
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (callsNotEnded.get() > 0 && System.nanoTime() < giveUp) {
+      Thread.sleep(5);
+    }
     scheduler.shutdownNow();
+  }
+
+  /** Outermost: a call counts until every interceptor has handled its end. */
+  private final class CountingCalls implements ServerInterceptor {
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+      callsNotEnded.incrementAndGet();
+      return new SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+        @Override
+        public void onComplete() {
+          try {
+            super.onComplete();
+          } finally {
+            callsNotEnded.decrementAndGet();
+          }
+        }
+
+        @Override
+        public void onCancel() {
+          try {
+            super.onCancel();
+          } finally {
+            callsNotEnded.decrementAndGet();
+          }
+        }
+      };
+    }
   }
 }

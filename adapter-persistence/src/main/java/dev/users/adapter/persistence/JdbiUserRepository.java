@@ -1,5 +1,6 @@
 package dev.users.adapter.persistence;
 
+import dev.users.application.port.CallScope;
 import dev.users.application.port.IdempotencyKey;
 import dev.users.application.port.StorageUnavailableException;
 import dev.users.application.port.UserRepository;
@@ -255,7 +256,12 @@ final class JdbiUserRepository implements UserRepository {
   }
 
   private static RuntimeException unavailableOrAsIs(JdbiException failure) {
+    var call = CallScope.current();
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      // Cancelled by CallScopeStatementCustomizer because the call is over, not by the server.
+      if (call.isCancelled() && cause instanceof SQLException sql && "57014".equals(sql.getSQLState())) {
+        return call.cancellation(failure);
+      }
       // HikariCP's "no connection within the connection timeout".
       if (cause instanceof SQLTransientConnectionException
           || cause instanceof SQLException sql && sql.getSQLState() != null

@@ -9,6 +9,7 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.SqlStatements;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -26,7 +27,8 @@ public final class PostgresStorage implements AutoCloseable {
 
   private PostgresStorage(HikariDataSource pool) {
     this.pool = pool;
-    this.users = new JdbiUserRepository(Jdbi.create(pool));
+    this.users = new JdbiUserRepository(Jdbi.create(pool)
+        .configure(SqlStatements.class, statements -> statements.addCustomizer(new CallScopeStatementCustomizer())));
   }
 
   /**

@@ -1,0 +1,128 @@
+package dev.users.adapter.persistence;
+
+import static dev.users.adapter.persistence.UserBuilder.aUser;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.users.application.port.CallCancelledException;
+import dev.users.application.port.CallScope;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Statements of PostgreSQL storage end with the call they serve. */
+class CallScopeStatementCustomizerTest {
+
+  /** Far beyond the tests: only the call's end may stop a statement. */
+  private static final Duration STATEMENT_TIMEOUT = Duration.ofMinutes(1);
+
+  private String schema;
+  private PostgresStorage storage;
+
+  @BeforeEach
+  void open() {
+    var database = PostgresTestDatabase.get();
+    schema = database.newSchemaName();
+    storage = PostgresStorage.open(database.settings(schema, 2, Duration.ofSeconds(5), STATEMENT_TIMEOUT));
+  }
+
+  @AfterEach
+  void close() {
+    storage.close();
+    PostgresTestDatabase.get().dropSchema(schema);
+  }
+
+  @Test
+  void aStatementOfACallThatIsAlreadyOverIsNotSent() {
+    var user = aUser().build();
+    var call = CallScope.withoutDeadline();
+    call.expire();
+
+    assertThatThrownBy(() -> call.run(() -> storage.users().add(user)))
+        .isInstanceOfSatisfying(CallCancelledException.class, e -> assertThat(e.deadlinePassed()).isTrue());
+
+    assertThat(storage.users().findById(user.id())).isEmpty();
+  }
+
+  @Test
+  void cancellingTheCallCancelsItsRunningStatementAndFreesTheConnection() throws Exception {
+    var call = CallScope.withoutDeadline();
+    try (var locker = lockUsersTable()) {
+      var lookup = CompletableFuture.runAsync(() -> call.run(() -> storage.users().findById(aUser().build().id())));
+      awaitStatementsWaitingForTheLock(1);
+
+      long cancelled = System.nanoTime();
+      call.cancel();
+      var failure = catchFailure(lookup);
+      long ended = System.nanoTime();
+      awaitStatementsWaitingForTheLock(0);
+      long gone = System.nanoTime();
+
+      System.out.printf("cancelled call: its statement failed after %d ms, gone from pg_stat_activity after %d ms%n",
+          TimeUnit.NANOSECONDS.toMillis(ended - cancelled), TimeUnit.NANOSECONDS.toMillis(gone - cancelled));
+      assertThat(failure).isInstanceOfSatisfying(CallCancelledException.class,
+          e -> assertThat(e.deadlinePassed()).isFalse());
+      // Generous for a busy machine; without the cancel, the statement would wait a minute.
+      assertThat(Duration.ofNanos(gone - cancelled)).isLessThan(Duration.ofSeconds(2));
+      locker.rollback();
+    }
+  }
+
+  @Test
+  void statementsOfACallThatIsNotOverRunAsUsual() {
+    var user = aUser().build();
+    var call = CallScope.withDeadline(Duration.ofMinutes(1));
+
+    call.run(() -> storage.users().add(user));
+
+    assertThat(call.call(() -> storage.users().findById(user.id()))).contains(user);
+  }
+
+  private static Throwable catchFailure(CompletableFuture<?> work) throws Exception {
+    try {
+      work.get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("the statement succeeded");
+  }
+
+  /** A connection whose open transaction holds the users table until it rolls back. */
+  private Connection lockUsersTable() throws SQLException {
+    var connection = PostgresTestDatabase.get().connect();
+    connection.setAutoCommit(false);
+    try (var statement = connection.createStatement()) {
+      statement.execute("LOCK TABLE " + schema + ".users IN ACCESS EXCLUSIVE MODE");
+    }
+    return connection;
+  }
+
+  private static void awaitStatementsWaitingForTheLock(int expected) throws Exception {
+    // Each query in autocommit is a transaction of its own, so each sees pg_stat_activity afresh.
+    try (var observer = PostgresTestDatabase.get().connect();
+        var query = observer.prepareStatement("""
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'users-service'
+              AND wait_event_type = 'Lock'""")) {
+      var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      int count;
+      do {
+        try (var rows = query.executeQuery()) {
+          rows.next();
+          count = rows.getInt(1);
+        }
+        if (count == expected) {
+          return;
+        }
+        Thread.sleep(5);
+      } while (System.nanoTime() < deadline);
+      throw new AssertionError("waited 5 s for " + expected + " statements waiting for the lock, found " + count);
+    }
+  }
+}
