@@ -23,6 +23,7 @@ record Config(
     PostgresSettings postgres,
     Environment environment,
     Duration shutdownGrace,
+    Duration shutdownDrain,
     Duration defaultDeadline,
     Optional<Tls> tls,
     Limits limits) {
@@ -49,6 +50,7 @@ record Config(
       Map.entry("USERS_DB_STATEMENT_TIMEOUT", "5s"),
       Map.entry("USERS_ENV", "development"),
       Map.entry("USERS_SHUTDOWN_GRACE", "10s"),
+      Map.entry("USERS_SHUTDOWN_DRAIN", "0s"),
       Map.entry("USERS_DEFAULT_DEADLINE", "10s"),
       Map.entry("USERS_TLS_CERT_FILE", ""),
       Map.entry("USERS_TLS_KEY_FILE", ""),
@@ -85,6 +87,7 @@ record Config(
         postgres,
         read.choice("USERS_ENV", Environment.class),
         read.duration("USERS_SHUTDOWN_GRACE", Duration.ZERO, Duration.ofHours(1)),
+        read.duration("USERS_SHUTDOWN_DRAIN", Duration.ZERO, Duration.ofMinutes(5)),
         read.duration("USERS_DEFAULT_DEADLINE", Duration.ofMillis(100), Duration.ofHours(1)),
         read.tls(),
         new Limits(
