@@ -43,7 +43,7 @@ final class UsersServer {
    * How often readiness copies the storage's availability. Asking costs nothing (storage keeps its
    * own verdict up to date), so readiness lags it by at most this.
    */
-  private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofMillis(200);
+  private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofMillis(100);
 
   /** After the grace period, how long cancelled calls get to unwind before the pool closes. */
   private static final Duration FORCED_SHUTDOWN_WAIT = Duration.ofSeconds(5);

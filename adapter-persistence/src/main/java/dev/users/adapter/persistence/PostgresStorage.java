@@ -63,8 +63,8 @@ public final class PostgresStorage implements AutoCloseable {
 
   /**
    * Whether the database answered its latest probe, made on a connection outside the pool at most
-   * half a second ago; never blocks. A pool with every connection busy is still available. False
-   * once closed.
+   * a quarter of a second plus a probe timeout ago; never blocks. A pool with every connection
+   * busy is still available. False once closed.
    */
   public boolean isAvailable() {
     return monitor.isAvailable();
@@ -101,7 +101,7 @@ public final class PostgresStorage implements AutoCloseable {
     // reports as unavailable storage instead of letting the call hang.
     connections.setOptions("-c statement_timeout=" + settings.statementTimeout().toMillis());
     // Only a backstop for a server that vanished without closing the socket: the monitor aborts
-    // such connections within about 2 s. It stays longer than the statement timeout, so that a
+    // such connections within about 1.5 s. It stays longer than the statement timeout, so that a
     // slow statement ends with the server's clean cancellation (57014), never with a broken
     // connection.
     connections.setSocketTimeout(seconds(settings.statementTimeout().plusSeconds(5)));

@@ -119,8 +119,10 @@ public final class TcpProxy implements AutoCloseable {
       try {
         var client = socket.accept();
         var server = new Socket();
-        sockets.add(client);
-        sockets.add(server);
+        if (!register(socket, client, server)) {
+          closeQuietly(client);
+          return;
+        }
         try {
           server.connect(target, 1_000);
         } catch (IOException e) {
@@ -135,6 +137,19 @@ public final class TcpProxy implements AutoCloseable {
         return;
       }
     }
+  }
+
+  /**
+   * Whether the connection may go on: not if {@code socket} was cut since it accepted it, or the
+   * connection would outlive the cut.
+   */
+  private synchronized boolean register(ServerSocket socket, Socket client, Socket server) {
+    if (listener != socket) {
+      return false;
+    }
+    sockets.add(client);
+    sockets.add(server);
+    return true;
   }
 
   private void pump(Socket from, Socket to) {
