@@ -24,6 +24,7 @@ record Config(
     PostgresSettings postgres,
     Environment environment,
     Duration shutdownGrace,
+    Duration shutdownDrain,
     DeadlinePolicy deadlines,
     Optional<Tls> tls,
     Limits limits) {
@@ -50,6 +51,7 @@ record Config(
       Map.entry("USERS_DB_STATEMENT_TIMEOUT", "5s"),
       Map.entry("USERS_ENV", "development"),
       Map.entry("USERS_SHUTDOWN_GRACE", "10s"),
+      Map.entry("USERS_SHUTDOWN_DRAIN", "0s"),
       Map.entry("USERS_DEFAULT_DEADLINE", "10s"),
       Map.entry("USERS_STREAM_DEFAULT_DEADLINE", "10m"),
       Map.entry("USERS_MAX_DEADLINE", ""),
@@ -89,6 +91,7 @@ record Config(
         postgres,
         read.choice("USERS_ENV", Environment.class),
         read.duration("USERS_SHUTDOWN_GRACE", Duration.ZERO, Duration.ofHours(1)),
+        read.duration("USERS_SHUTDOWN_DRAIN", Duration.ZERO, Duration.ofMinutes(5)),
         new DeadlinePolicy(
             read.duration("USERS_DEFAULT_DEADLINE", Duration.ofMillis(100), Duration.ofHours(1)),
             read.duration("USERS_STREAM_DEFAULT_DEADLINE", Duration.ofMillis(100), Duration.ofDays(1)),

@@ -12,6 +12,7 @@ import dev.users.application.update.UpdateUserService;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -22,9 +23,11 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,10 +40,10 @@ final class UsersServer {
   private static final Logger log = LoggerFactory.getLogger(UsersServer.class);
 
   /**
-   * How often the health service re-checks that storage answers: often enough that a load
-   * balancer stops routing within seconds of a database outage, rarely enough to cost nothing.
+   * How often readiness copies the storage's availability. Asking costs nothing (storage keeps its
+   * own verdict up to date), so readiness lags it by at most this.
    */
-  private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(5);
+  private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofMillis(100);
 
   /** After the grace period, how long cancelled calls get to unwind before the pool closes. */
   private static final Duration FORCED_SHUTDOWN_WAIT = Duration.ofSeconds(5);
@@ -49,14 +52,18 @@ final class UsersServer {
   private final Storage storage;
   private final Server server;
   private final HealthStatusManager health;
+  private final HealthWatches watches;
   private final ScheduledExecutorService scheduler;
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private final AtomicBoolean stopping = new AtomicBoolean();
 
-  private UsersServer(
-      Config config, Storage storage, Server server, HealthStatusManager health, ScheduledExecutorService scheduler) {
+  private UsersServer(Config config, Storage storage, Server server, HealthStatusManager health,
+      HealthWatches watches, ScheduledExecutorService scheduler) {
     this.config = config;
     this.storage = storage;
     this.server = server;
     this.health = health;
+    this.watches = watches;
     this.scheduler = scheduler;
   }
 
@@ -80,8 +87,12 @@ final class UsersServer {
         .factory());
     try {
       var health = new HealthStatusManager();
-      var server = buildServer(config, storage, health, scheduler).start();
-      var started = new UsersServer(config, storage, server, health, scheduler);
+      var watches = new HealthWatches();
+      var server = buildServer(config, storage, health, watches, scheduler).start();
+      var started = new UsersServer(config, storage, server, health, watches, scheduler);
+      // Liveness: the process serves until it shuts down, whatever the database does, so that a
+      // liveness probe does not restart every replica during a database outage.
+      health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
       started.reportHealth();
       scheduler.scheduleWithFixedDelay(started::reportHealth,
           healthCheckInterval.toMillis(), healthCheckInterval.toMillis(), TimeUnit.MILLISECONDS);
@@ -100,9 +111,8 @@ final class UsersServer {
     }
   }
 
-  private static Server buildServer(
-      Config config, Storage storage, HealthStatusManager health, ScheduledExecutorService scheduler)
-      throws IOException {
+  private static Server buildServer(Config config, Storage storage, HealthStatusManager health,
+      HealthWatches watches, ScheduledExecutorService scheduler) throws IOException {
     var clock = Clock.systemUTC();
     var ids = new TimeOrderedUserIdGenerator();
     var users = storage.users();
@@ -117,7 +127,7 @@ final class UsersServer {
     var limits = config.limits();
     var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config))
         .addService(CallInterceptors.usersApi(service.bindService(), config.deadlines(), scheduler))
-        .addService(health.getHealthService())
+        .addService(ServerInterceptors.intercept(health.getHealthService(), watches))
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
         // Request metadata is a request id and auth at most; 8 KiB matches common proxies.
         .maxInboundMetadataSize(8 * 1024)
@@ -152,7 +162,11 @@ final class UsersServer {
     return config.environment() != Config.Environment.PRODUCTION;
   }
 
-  private void reportHealth() {
+  /** Readiness: the users API can serve while its storage is reachable, and until shutdown. */
+  private synchronized void reportHealth() {
+    if (stopping.get()) {
+      return;
+    }
     boolean available;
     try {
       available = storage.isAvailable().getAsBoolean();
@@ -160,9 +174,11 @@ final class UsersServer {
       log.warn("storage health check failed", e);
       available = false;
     }
-    var status = available ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
-    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
-    health.setStatus(UserServiceGrpc.SERVICE_NAME, status);
+    health.setStatus(UserServiceGrpc.SERVICE_NAME, available ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+  }
+
+  private synchronized void reportNotReady() {
+    health.setStatus(UserServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
   }
 
   int port() {
@@ -174,18 +190,24 @@ final class UsersServer {
   }
 
   /**
-   * Shuts down gracefully: health turns NOT_SERVING so that load balancers stop sending calls, new
-   * calls are refused, calls in flight get the grace period to finish, then the rest are cancelled
-   * and storage is closed. Safe to call more than once.
+   * Shuts down gracefully: readiness turns NOT_SERVING so that load balancers stop sending calls;
+   * calls are still accepted for the drain delay, while they catch up; then new calls are refused,
+   * health watches end, calls in flight get the grace period to finish, the rest are cancelled and
+   * storage is closed. Returns as soon as the last call is done. Safe to call more than once, from
+   * any thread: every call returns once the server has stopped.
    */
   void stop() {
-    if (server.isTerminated()) {
+    if (!stopping.compareAndSet(false, true)) {
+      stopped.join();
       return;
     }
-    log.info("shutting down; calls in flight have {} ms to finish", config.shutdownGrace().toMillis());
-    health.enterTerminalState();
-    server.shutdown();
     try {
+      reportNotReady();
+      drain();
+      log.info("shutting down; calls in flight have {} ms to finish", config.shutdownGrace().toMillis());
+      health.enterTerminalState();
+      server.shutdown();
+      watches.endAll();
       if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
         log.warn("calls still running after the grace period; cancelling them");
         server.shutdownNow();
@@ -198,6 +220,14 @@ final class UsersServer {
       scheduler.shutdownNow();
       closeQuietly(storage);
       log.info("users-service stopped");
+      stopped.complete(null);
+    }
+  }
+
+  private void drain() throws InterruptedException {
+    if (config.shutdownDrain().isPositive()) {
+      log.info("not ready; still accepting calls for the {} ms drain delay", config.shutdownDrain().toMillis());
+      Thread.sleep(config.shutdownDrain());
     }
   }
 

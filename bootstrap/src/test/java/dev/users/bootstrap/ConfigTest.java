@@ -28,6 +28,7 @@ class ConfigTest {
     assertThat(config.postgres().connectionTimeout()).isEqualTo(Duration.ofSeconds(1));
     assertThat(config.environment()).isEqualTo(Config.Environment.DEVELOPMENT);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.shutdownDrain()).isZero();
     assertThat(config.deadlines())
         .isEqualTo(new DeadlinePolicy(Duration.ofSeconds(10), Duration.ofMinutes(10), Optional.empty(), false));
     assertThat(config.tls()).isEmpty();
@@ -40,6 +41,7 @@ class ConfigTest {
         "USERS_STORAGE", "memory",
         "USERS_ENV", "production",
         "USERS_SHUTDOWN_GRACE", "1500ms",
+        "USERS_SHUTDOWN_DRAIN", "5s",
         "USERS_DEFAULT_DEADLINE", "2m",
         "USERS_DB_URL", "jdbc:postgresql://db:5432/users",
         "USERS_DB_SCHEMA", "directory",
@@ -50,6 +52,7 @@ class ConfigTest {
     assertThat(config.storage()).isEqualTo(Config.StorageKind.MEMORY);
     assertThat(config.environment()).isEqualTo(Config.Environment.PRODUCTION);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMillis(1500));
+    assertThat(config.shutdownDrain()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.deadlines().unaryDefault()).isEqualTo(Duration.ofMinutes(2));
     assertThat(config.postgres().jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/users");
     assertThat(config.postgres().schema()).isEqualTo("directory");
@@ -81,6 +84,8 @@ class ConfigTest {
       "USERS_STORAGE|mysql|USERS_STORAGE must be one of postgres, memory, got \"mysql\"",
       "USERS_ENV|prod|USERS_ENV must be one of development, production, got \"prod\"",
       "USERS_SHUTDOWN_GRACE|10|USERS_SHUTDOWN_GRACE must be a duration such as 500ms, 10s, 5m or 1h, from 0s to 3600s, got \"10\"",
+      "USERS_SHUTDOWN_DRAIN|-1s|USERS_SHUTDOWN_DRAIN must be a duration such as 500ms, 10s, 5m or 1h, from 0s to 300s, got \"-1s\"",
+      "USERS_SHUTDOWN_DRAIN|6m|USERS_SHUTDOWN_DRAIN must be a duration such as 500ms, 10s, 5m or 1h, from 0s to 300s, got \"6m\"",
       "USERS_DEFAULT_DEADLINE|5ms|USERS_DEFAULT_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 3600s, got \"5ms\"",
       "USERS_STREAM_DEFAULT_DEADLINE|forever|USERS_STREAM_DEFAULT_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"forever\"",
       "USERS_MAX_DEADLINE|0s|USERS_MAX_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"0s\"",

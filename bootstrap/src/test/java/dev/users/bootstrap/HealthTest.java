@@ -3,33 +3,46 @@ package dev.users.bootstrap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.users.adapter.persistence.memory.InMemoryUserRepository;
+import dev.users.api.v1.GetUserRequest;
+import dev.users.api.v1.UserServiceGrpc;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The health service follows storage: a load balancer stops routing while the database is away. */
+/**
+ * Liveness ({@code ""}) says the process serves; readiness ({@code users.v1.UserService}) says its
+ * storage answers. A load balancer routes by readiness; an orchestrator restarts by liveness.
+ */
 class HealthTest {
+
+  private static final String READINESS = "users.v1.UserService";
+  private static final String LIVENESS = "";
 
   private final AtomicBoolean storageAnswers = new AtomicBoolean(true);
   private UsersServer server;
   private ManagedChannel channel;
 
-  @BeforeEach
-  void start() {
+  private void start(Map<String, String> settings) {
+    var env = new HashMap<>(Map.of("USERS_GRPC_PORT", "0", "USERS_STORAGE", "memory"));
+    env.putAll(settings);
     var storage = new Storage(new InMemoryUserRepository(), storageAnswers::get, () -> {}, "switchable");
-    server = UsersServer.start(Config.from(Map.of("USERS_GRPC_PORT", "0", "USERS_STORAGE", "memory")),
-        storage, Duration.ofMillis(50));
+    server = UsersServer.start(Config.from(env), storage, Duration.ofMillis(50));
     channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
         .build();
   }
@@ -41,21 +54,89 @@ class HealthTest {
   }
 
   @Test
-  void turnsNotServingWhileStorageDoesNotAnswerAndServingWhenItIsBack() throws Exception {
-    assertThat(statuses()).containsOnly(ServingStatus.SERVING);
+  void readinessFollowsStorageWhileLivenessStaysServing() throws Exception {
+    start(Map.of());
+    assertThat(status(LIVENESS)).isEqualTo(ServingStatus.SERVING);
+    assertThat(status(READINESS)).isEqualTo(ServingStatus.SERVING);
 
     storageAnswers.set(false);
-    UsersServiceEndToEndTest.await(() -> statuses().equals(List.of(ServingStatus.NOT_SERVING, ServingStatus.NOT_SERVING)));
+    UsersServiceEndToEndTest.await(() -> status(READINESS) == ServingStatus.NOT_SERVING);
+    assertThat(status(LIVENESS)).as("a database outage must not get the process restarted")
+        .isEqualTo(ServingStatus.SERVING);
 
     storageAnswers.set(true);
-    UsersServiceEndToEndTest.await(() -> statuses().equals(List.of(ServingStatus.SERVING, ServingStatus.SERVING)));
+    UsersServiceEndToEndTest.await(() -> status(READINESS) == ServingStatus.SERVING);
   }
 
-  /** The overall status and the user service's. */
-  private List<ServingStatus> statuses() {
-    var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
-    return List.of(
-        health.check(HealthCheckRequest.getDefaultInstance()).getStatus(),
-        health.check(HealthCheckRequest.newBuilder().setService("users.v1.UserService").build()).getStatus());
+  @Test
+  void stopEndsOpenHealthWatchesInsteadOfWaitingTheWholeGracePeriod() throws Exception {
+    start(Map.of("USERS_SHUTDOWN_GRACE", "5s"));
+    var watch = new WatchObserver();
+    HealthGrpc.newStub(channel).watch(HealthCheckRequest.newBuilder().setService(LIVENESS).build(), watch);
+    watch.firstStatus.get(5, TimeUnit.SECONDS);
+
+    long started = System.nanoTime();
+    server.stop();
+    var took = Duration.ofNanos(System.nanoTime() - started);
+
+    System.out.printf("stop() with an open health Watch returned after %d ms (grace 5000 ms)%n", took.toMillis());
+    assertThat(took).isLessThan(Duration.ofMillis(2_500));
+    assertThat(watch.end.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+  }
+
+  @Test
+  void duringTheDrainDelayReadinessIsNotServingButCallsAreStillServed() throws Exception {
+    start(Map.of("USERS_SHUTDOWN_DRAIN", "1500ms"));
+
+    long started = System.nanoTime();
+    var stopping = CompletableFuture.runAsync(server::stop);
+    UsersServiceEndToEndTest.await(() -> status(READINESS) == ServingStatus.NOT_SERVING);
+
+    assertThat(status(LIVENESS)).isEqualTo(ServingStatus.SERVING);
+    var lookup = UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+    var unknown = GetUserRequest.newBuilder().setId(UUID.randomUUID().toString()).build();
+    assertThat(codeOf(() -> lookup.getUser(unknown))).as("a call during the drain is served, not refused")
+        .isEqualTo(Status.Code.NOT_FOUND);
+
+    stopping.get(10, TimeUnit.SECONDS);
+    var took = Duration.ofNanos(System.nanoTime() - started);
+    System.out.printf("stop() with a 1500 ms drain returned after %d ms%n", took.toMillis());
+    assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(1_500));
+  }
+
+  private ServingStatus status(String service) {
+    return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService(service).build())
+        .getStatus();
+  }
+
+  private static Status.Code codeOf(Runnable call) {
+    try {
+      call.run();
+      return Status.Code.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode();
+    }
+  }
+
+  private static final class WatchObserver implements StreamObserver<HealthCheckResponse> {
+
+    final CompletableFuture<ServingStatus> firstStatus = new CompletableFuture<>();
+    final CompletableFuture<Status> end = new CompletableFuture<>();
+
+    @Override
+    public void onNext(HealthCheckResponse response) {
+      firstStatus.complete(response.getStatus());
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      end.complete(Status.fromThrowable(failure));
+    }
+
+    @Override
+    public void onCompleted() {
+      end.complete(Status.OK);
+    }
   }
 }

@@ -20,15 +20,23 @@ public final class PostgresStorage implements AutoCloseable {
 
   private static final String APPLICATION_NAME = "users-service";
   private static final String MIGRATIONS = "classpath:db/users/migration";
-  private static final int HEALTH_CHECK_SECONDS = 1;
 
   private final HikariDataSource pool;
   private final UserRepository users;
+  private final StorageMonitor monitor;
 
-  private PostgresStorage(HikariDataSource pool) {
+  private PostgresStorage(HikariDataSource pool, AbortableConnections physical, PostgresSettings settings) {
     this.pool = pool;
     this.users = new JdbiUserRepository(Jdbi.create(pool)
         .configure(SqlStatements.class, statements -> statements.addCustomizer(new CallScopeStatementCustomizer())));
+    this.monitor = new StorageMonitor(monitorConnections(settings), settings.displayedUrl(),
+        settings.connectionTimeout(), () -> {
+          // Idle connections are dead too; in-use ones are aborted so that their calls fail now
+          // rather than at the socket timeout.
+          pool.getHikariPoolMXBean().softEvictConnections();
+          physical.abortAll();
+        });
+    monitor.start();
   }
 
   /**
@@ -39,11 +47,12 @@ public final class PostgresStorage implements AutoCloseable {
    *     timeout, or the schema cannot be migrated
    */
   public static PostgresStorage open(PostgresSettings settings) {
-    var pool = new HikariDataSource(poolConfig(settings));
+    var physical = new AbortableConnections(requestConnections(settings));
+    var pool = new HikariDataSource(poolConfig(settings, physical));
     try {
       checkConnection(pool, settings);
       migrate(settings);
-      return new PostgresStorage(pool);
+      return new PostgresStorage(pool, physical, settings);
     } catch (RuntimeException e) {
       pool.close();
       throw e;
@@ -54,33 +63,25 @@ public final class PostgresStorage implements AutoCloseable {
     return users;
   }
 
-  /** Whether the database answers right now; waits at most about the connection timeout. */
+  /**
+   * Whether the database answered its latest probe, made on a connection outside the pool at most
+   * a quarter of a second plus a probe timeout ago; never blocks. A pool with every connection
+   * busy is still available. False once closed.
+   */
   public boolean isAvailable() {
-    try (var connection = pool.getConnection()) {
-      return connection.isValid(HEALTH_CHECK_SECONDS);
-    } catch (SQLException e) {
-      return false;
-    }
+    return monitor.isAvailable();
   }
 
   @Override
   public void close() {
+    monitor.close();
     pool.close();
   }
 
-  private static HikariConfig poolConfig(PostgresSettings settings) {
-    var connections = connections(settings);
-    // The server cancels a statement that runs too long (SQLState 57014), which the repository
-    // reports as unavailable storage instead of letting the call hang.
-    connections.setOptions("-c statement_timeout=" + settings.statementTimeout().toMillis());
-    // Only for a server that vanished without closing the socket: longer than the statement
-    // timeout, so that a slow statement ends with the server's clean cancellation first.
-    connections.setSocketTimeout(seconds(settings.statementTimeout().plusSeconds(5)));
-    connections.setCurrentSchema(settings.schema());
-
+  private static HikariConfig poolConfig(PostgresSettings settings, AbortableConnections physical) {
     var config = new HikariConfig();
     config.setPoolName(APPLICATION_NAME);
-    config.setDataSource(connections);
+    config.setDataSource(physical);
     config.setMaximumPoolSize(settings.maxPoolSize());
     // HikariCP's default is 30 s. A call that cannot get a connection this fast fails as
     // unavailable, so that an exhausted pool or a dead database answers clients in about a
@@ -93,6 +94,30 @@ public final class PostgresStorage implements AutoCloseable {
     // database yields one clear line rather than HikariCP's logged stack trace.
     config.setInitializationFailTimeout(-1);
     return config;
+  }
+
+  /** For the pool, which serves requests. */
+  private static PGSimpleDataSource requestConnections(PostgresSettings settings) {
+    var connections = connections(settings);
+    // The server cancels a statement that runs too long (SQLState 57014), which the repository
+    // reports as unavailable storage instead of letting the call hang.
+    connections.setOptions("-c statement_timeout=" + settings.statementTimeout().toMillis());
+    // Only a backstop for a server that vanished without closing the socket: the monitor aborts
+    // such connections within about 1.5 s. It stays longer than the statement timeout, so that a
+    // slow statement ends with the server's clean cancellation (57014), never with a broken
+    // connection.
+    connections.setSocketTimeout(seconds(settings.statementTimeout().plusSeconds(5)));
+    connections.setCurrentSchema(settings.schema());
+    return connections;
+  }
+
+  /** For the monitor: a login into a silent server gives up as fast as a probe does. */
+  private static PGSimpleDataSource monitorConnections(PostgresSettings settings) {
+    var connections = connections(settings);
+    connections.setSocketTimeout(seconds(settings.connectionTimeout()));
+    // Told apart from the pool's connections in pg_stat_activity.
+    connections.setApplicationName(APPLICATION_NAME + "-monitor");
+    return connections;
   }
 
   private static PGSimpleDataSource connections(PostgresSettings settings) {
@@ -140,7 +165,7 @@ public final class PostgresStorage implements AutoCloseable {
   }
 
   /** The innermost message, on one line: it says what actually went wrong. */
-  private static String reason(Throwable failure) {
+  static String reason(Throwable failure) {
     String message = null;
     for (var cause = failure; cause != null; cause = cause.getCause()) {
       if (cause.getMessage() != null && !cause.getMessage().isBlank()) {

@@ -5,15 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.users.application.port.StorageUnavailableException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
+import org.slf4j.LoggerFactory;
 
 class PostgresStorageTest {
 
@@ -80,6 +86,7 @@ class PostgresStorageTest {
       awaitAStatementWaitingForTheLock(locker);
 
       assertThatThrownBy(() -> storage.users().listFirst(10)).isInstanceOf(StorageUnavailableException.class);
+      assertThat(storage.isAvailable()).as("a busy pool is load, not an outage").isTrue();
 
       locker.rollback();
       assertThat(blocked.get(10, TimeUnit.SECONDS)).isEmpty();
@@ -108,6 +115,72 @@ class PostgresStorageTest {
     assertThat(storage.isAvailable()).isTrue();
     storage.close();
     assertThat(storage.isAvailable()).isFalse();
+  }
+
+  @Test
+  void logsAnOutageOnceWhenItStartsAndOnceWhenItEndsHoweverManyCallsFail() throws Exception {
+    var database = PostgresTestDatabase.get();
+    schema = database.newSchemaName();
+    var monitorLog = (Logger) LoggerFactory.getLogger(StorageMonitor.class);
+    var events = new ListAppender<ILoggingEvent>();
+    events.start();
+    monitorLog.addAppender(events);
+    monitorLog.setLevel(Level.INFO);
+    try (var proxy = TcpProxy.inFrontOf(database);
+        var storage = PostgresStorage.open(new PostgresSettings(
+            proxy.jdbcUrl(), database.user(), database.password(), schema, 2, QUICK, PATIENT))) {
+      proxy.cut();
+      await(() -> !storage.isAvailable());
+      for (int i = 0; i < 5; i++) {
+        assertThatThrownBy(() -> storage.users().findById(aUser().build().id()))
+            .isInstanceOf(StorageUnavailableException.class);
+      }
+      proxy.restore();
+      await(storage::isAvailable);
+
+      assertThat(events.list).extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO);
+      assertThat(events.list.get(0).getFormattedMessage())
+          // Refused, or reset when the cut caught a connection being opened: either way class 08.
+          .startsWith("storage unavailable: PostgreSQL at " + proxy.jdbcUrl() + " does not answer (SQLState 08")
+          .endsWith("; calls fail UNAVAILABLE until it does");
+      assertThat(events.list.get(1).getFormattedMessage())
+          .matches("storage available again: PostgreSQL at \\S+ answers; the outage lasted \\d+ ms");
+    } finally {
+      monitorLog.detachAppender(events);
+      monitorLog.setLevel(null);
+    }
+  }
+
+  @Test
+  void aSlowLinkIsNotAnOutage() throws Exception {
+    var database = PostgresTestDatabase.get();
+    schema = database.newSchemaName();
+    try (var proxy = TcpProxy.inFrontOf(database);
+        var storage = PostgresStorage.open(new PostgresSettings(
+            proxy.jdbcUrl(), database.user(), database.password(), schema, 2, PATIENT, PATIENT))) {
+      proxy.delay(Duration.ofMillis(200));
+      long started = System.nanoTime();
+      var user = aUser().build();
+      storage.users().add(user);
+      System.out.printf("slow link: one insert took %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      while (System.nanoTime() < until) {
+        assertThat(storage.isAvailable()).isTrue();
+        Thread.sleep(50);
+      }
+      assertThat(storage.users().findById(user.id())).contains(user);
+    }
+  }
+
+  private static void await(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 10 s");
+      }
+      Thread.sleep(20);
+    }
   }
 
   private PostgresSettings settings(int maxPoolSize, Duration connectionTimeout, Duration statementTimeout) {
