@@ -2,6 +2,8 @@ package dev.users.adapter.persistence;
 
 import static dev.users.adapter.persistence.UserBuilder.CREATED;
 import static dev.users.adapter.persistence.UserBuilder.aUser;
+import static java.util.stream.Collectors.counting;
+import static java.util.stream.Collectors.groupingBy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,15 +18,23 @@ import dev.users.domain.UserNotFoundException;
 import dev.users.domain.VersionConflictException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -205,11 +215,34 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
-  void refusesAnUpdateWhenTheUserChangedWhileTheChangeWasComputed() {
+  void reappliesTheChangeToTheUserAsAConcurrentWriteLeftIt() {
     var user = users.add(aUser().build());
+    var seen = new ArrayList<User>();
+
+    var updated = users.update(user.id(), current -> {
+      seen.add(current);
+      if (seen.size() == 1) {
+        users.update(user.id(), renameTo("Concurrent"));
+      }
+      return current.rename(new DisplayName(current.displayName().value() + ", then Late"), LATER);
+    });
+
+    assertThat(seen).extracting(User::version).containsExactly(1L, 2L);
+    assertThat(updated.displayName()).isEqualTo(new DisplayName("Concurrent, then Late"));
+    assertThat(updated.version()).isEqualTo(3);
+    assertThat(users.findById(user.id())).contains(updated);
+  }
+
+  @Test
+  void refusesAnUpdateWhoseEtagCheckFailsOnTheUserAConcurrentWriteLeft() {
+    var user = users.add(aUser().build());
+    var attempts = new AtomicInteger();
 
     assertThatThrownBy(() -> users.update(user.id(), current -> {
-          users.update(user.id(), renameTo("Concurrent"));
+          if (attempts.incrementAndGet() == 1) {
+            users.update(user.id(), renameTo("Concurrent"));
+          }
+          current.requireEtag(user.etag());
           return current.rename(new DisplayName("Late"), LATER);
         }))
         .isInstanceOfSatisfying(VersionConflictException.class, e -> assertThat(e.id()).isEqualTo(user.id()));
@@ -217,6 +250,36 @@ public abstract class UserRepositoryContract {
       assertThat(stored.displayName()).isEqualTo(new DisplayName("Concurrent"));
       assertThat(stored.version()).isEqualTo(2);
     });
+  }
+
+  @Test
+  void storesTheChangeEvenWhenItLosesEveryRaceItCanLose() throws Exception {
+    var user = users.add(aUser().build());
+    var attempts = new AtomicInteger();
+
+    // Each attempt lets another writer in while the change runs; the repository must still store
+    // the change in the end, however many attempts it allows before it stops letting others in.
+    User updated;
+    try (var rival = Executors.newSingleThreadExecutor()) {
+      updated = users.update(user.id(), current -> {
+        attempts.incrementAndGet();
+        var rivalWrite = rival.submit(() -> users.update(user.id(), renameTo("Rival")));
+        try {
+          rivalWrite.get(200, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException stillWaiting) {
+          // The rival waits for this update to be stored: it can no longer overtake it.
+        } catch (InterruptedException | ExecutionException e) {
+          throw new IllegalStateException(e);
+        }
+        return current.rename(new DisplayName("Mine"), LATER);
+      });
+    }
+
+    System.out.println("change ran " + attempts.get() + " times before it was stored");
+    assertThat(attempts.get()).isGreaterThan(1);
+    assertThat(updated.displayName()).isEqualTo(new DisplayName("Mine"));
+    assertThat(users.findById(user.id())).hasValueSatisfying(
+        stored -> assertThat(stored.version()).isGreaterThanOrEqualTo(updated.version()));
   }
 
   @Test
@@ -244,26 +307,65 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
-  void appliesEveryOneOfManyConcurrentRetriedUpdates() throws Exception {
+  void appliesEveryOneOfManyConcurrentUpdatesToTheUserAsTheOthersLeftIt() throws Exception {
     var user = users.add(aUser().withDisplayName("-").build());
     var writers = "abcdefgh";
 
-    runConcurrently(writers.chars().mapToObj(letter -> (Callable<User>) () -> {
-      while (true) {
-        try {
-          return users.update(user.id(), current ->
-              current.rename(new DisplayName(current.displayName().value() + (char) letter), LATER));
-        } catch (VersionConflictException e) {
-          Thread.onSpinWait();
-        }
-      }
-    }).toList());
+    runConcurrently(writers.chars().mapToObj(letter -> (Callable<User>) () -> users.update(user.id(), current ->
+        current.rename(new DisplayName(current.displayName().value() + (char) letter), LATER))).toList());
 
     var stored = users.findById(user.id()).orElseThrow();
     assertThat(stored.version()).isEqualTo(1 + writers.length());
     assertThat(stored.displayName().value().chars().sorted().skip(1))
         .as("no update was lost")
         .containsExactlyElementsOf(writers.chars().boxed().toList());
+  }
+
+  @Test
+  void storesEveryOneOfManyConcurrentUnconditionalUpdatesAsItsOwnVersionWithoutConflict() throws Exception {
+    var user = users.add(aUser().build());
+    int writers = 30;
+    int updatesEach = 3;
+
+    var results = runConcurrently(IntStream.range(0, writers).mapToObj(writer -> (Callable<List<Outcome<User>>>) () ->
+        IntStream.range(0, updatesEach)
+            .mapToObj(n -> Outcome.of(() -> users.update(user.id(), renameTo("writer " + writer + " update " + n))))
+            .toList()).toList());
+
+    var outcomes = results.stream().flatMap(List::stream).toList();
+    printCounts(outcomes);
+    assertThat(outcomes).extracting(Outcome::kind).containsOnly("done");
+    var written = outcomes.stream().map(Outcome::value).toList();
+    assertThat(written).extracting(User::version)
+        .as("each update stored as a version of its own")
+        .containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(2, 1 + writers * updatesEach).boxed().toList());
+    var last = written.stream().max(Comparator.comparingLong(User::version)).orElseThrow();
+    assertThat(users.findById(user.id())).contains(last);
+  }
+
+  @Test
+  void deletesOnceAmongConcurrentUnconditionalUpdatesAndDeletesWithoutConflict() throws Exception {
+    var user = users.add(aUser().build());
+
+    var tasks = new ArrayList<Callable<Outcome<String>>>();
+    for (int writer = 0; writer < 24; writer++) {
+      var name = "writer " + writer;
+      tasks.add(() -> Outcome.of(() -> users.update(user.id(), renameTo(name)).displayName().value()));
+    }
+    for (int deleter = 0; deleter < 6; deleter++) {
+      tasks.add(() -> Outcome.of(() -> {
+        users.delete(user.id(), current -> {});
+        return "deleted";
+      }));
+    }
+    var outcomes = runConcurrently(tasks);
+
+    printCounts(outcomes);
+    assertThat(outcomes).extracting(Outcome::kind)
+        .as("only a user already deleted may refuse an unconditional write")
+        .containsOnly("done", "not found");
+    assertThat(outcomes).extracting(Outcome::value).filteredOn("deleted"::equals).hasSize(1);
+    assertThat(users.findById(user.id())).isEmpty();
   }
 
   @Test
@@ -295,12 +397,42 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
-  void refusesADeleteWhenTheUserChangedWhileThePreconditionRan() {
+  void deletesTheUserAsAConcurrentWriteLeftIt() {
     var user = users.add(aUser().build());
+    var seen = new ArrayList<User>();
 
-    assertThatThrownBy(() -> users.delete(user.id(), current -> users.update(user.id(), renameTo("Concurrent"))))
+    users.delete(user.id(), current -> {
+      seen.add(current);
+      if (seen.size() == 1) {
+        users.update(user.id(), renameTo("Concurrent"));
+      }
+    });
+
+    assertThat(seen).extracting(User::version).containsExactly(1L, 2L);
+    assertThat(users.findById(user.id())).isEmpty();
+  }
+
+  @Test
+  void refusesADeleteWhosePreconditionFailsOnTheUserAConcurrentWriteLeft() {
+    var user = users.add(aUser().build());
+    var attempts = new AtomicInteger();
+
+    assertThatThrownBy(() -> users.delete(user.id(), current -> {
+          if (attempts.incrementAndGet() == 1) {
+            users.update(user.id(), renameTo("Concurrent"));
+          }
+          current.requireEtag(user.etag());
+        }))
         .isInstanceOf(VersionConflictException.class);
     assertThat(users.findById(user.id())).hasValueSatisfying(stored -> assertThat(stored.version()).isEqualTo(2));
+  }
+
+  @Test
+  void reportsNotFoundWhenAnotherDeleteCameFirst() {
+    var user = users.add(aUser().build());
+
+    assertThatThrownBy(() -> users.delete(user.id(), current -> users.delete(user.id(), stored -> {})))
+        .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(user.id()));
   }
 
   @Test
@@ -450,6 +582,32 @@ public abstract class UserRepositoryContract {
 
   private static UnaryOperator<User> changeEmailTo(String email) {
     return user -> user.changeEmail(new Email(email), LATER);
+  }
+
+  /**
+   * What one call did: its value, or the failure a caller may meet ({@link UserNotFoundException}
+   * is expected when a delete races, and counted apart).
+   */
+  private record Outcome<T>(T value, RuntimeException failure, boolean notFound) {
+
+    static <T> Outcome<T> of(Supplier<T> call) {
+      try {
+        return new Outcome<>(call.get(), null, false);
+      } catch (UserNotFoundException e) {
+        return new Outcome<>(null, null, true);
+      } catch (RuntimeException e) {
+        return new Outcome<>(null, e, false);
+      }
+    }
+
+    String kind() {
+      return failure != null ? failure.getClass().getSimpleName() : notFound ? "not found" : "done";
+    }
+  }
+
+  private static void printCounts(List<? extends Outcome<?>> outcomes) {
+    Map<String, Long> counts = outcomes.stream().collect(groupingBy(Outcome::kind, TreeMap::new, counting()));
+    System.out.println("outcomes: " + counts);
   }
 
   /** Runs the tasks at once, each on its own thread, and returns their results in order. */
