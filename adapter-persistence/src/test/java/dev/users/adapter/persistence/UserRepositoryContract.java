@@ -2,11 +2,10 @@ package dev.users.adapter.persistence;
 
 import static dev.users.adapter.persistence.UserBuilder.CREATED;
 import static dev.users.adapter.persistence.UserBuilder.aUser;
-import static java.util.stream.Collectors.counting;
-import static java.util.stream.Collectors.groupingBy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.users.adapter.persistence.Concurrently.Outcome;
 import dev.users.application.port.IdempotencyKey;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.DisplayName;
@@ -20,18 +19,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
@@ -311,7 +306,7 @@ public abstract class UserRepositoryContract {
     var user = users.add(aUser().withDisplayName("-").build());
     var writers = "abcdefgh";
 
-    runConcurrently(writers.chars().mapToObj(letter -> (Callable<User>) () -> users.update(user.id(), current ->
+    Concurrently.run(writers.chars().mapToObj(letter -> (Callable<User>) () -> users.update(user.id(), current ->
         current.rename(new DisplayName(current.displayName().value() + (char) letter), LATER))).toList());
 
     var stored = users.findById(user.id()).orElseThrow();
@@ -327,13 +322,13 @@ public abstract class UserRepositoryContract {
     int writers = 30;
     int updatesEach = 3;
 
-    var results = runConcurrently(IntStream.range(0, writers).mapToObj(writer -> (Callable<List<Outcome<User>>>) () ->
+    var results = Concurrently.run(IntStream.range(0, writers).mapToObj(writer -> (Callable<List<Outcome<User>>>) () ->
         IntStream.range(0, updatesEach)
-            .mapToObj(n -> Outcome.of(() -> users.update(user.id(), renameTo("writer " + writer + " update " + n))))
+            .mapToObj(n -> Outcome.of(() -> users.update(user.id(), takingAMoment(renameTo("writer " + writer + " update " + n)))))
             .toList()).toList());
 
     var outcomes = results.stream().flatMap(List::stream).toList();
-    printCounts(outcomes);
+    Concurrently.countAndPrint(outcomes);
     assertThat(outcomes).extracting(Outcome::kind).containsOnly("done");
     var written = outcomes.stream().map(Outcome::value).toList();
     assertThat(written).extracting(User::version)
@@ -346,25 +341,37 @@ public abstract class UserRepositoryContract {
   @Test
   void deletesOnceAmongConcurrentUnconditionalUpdatesAndDeletesWithoutConflict() throws Exception {
     var user = users.add(aUser().build());
+    int deleters = 4;
+    int updaters = 12;
+    var updatesUnderWay = new CountDownLatch(50);
 
-    var tasks = new ArrayList<Callable<Outcome<String>>>();
-    for (int writer = 0; writer < 24; writer++) {
-      var name = "writer " + writer;
-      tasks.add(() -> Outcome.of(() -> users.update(user.id(), renameTo(name)).displayName().value()));
+    var tasks = new ArrayList<Callable<Outcome<?>>>();
+    for (int deleter = 0; deleter < deleters; deleter++) {
+      tasks.add(() -> {
+        updatesUnderWay.await();
+        return Outcome.ofAction(() -> users.delete(user.id(), current -> Thread.yield()));
+      });
     }
-    for (int deleter = 0; deleter < 6; deleter++) {
-      tasks.add(() -> Outcome.of(() -> {
-        users.delete(user.id(), current -> {});
-        return "deleted";
+    for (int updater = 0; updater < updaters; updater++) {
+      var name = "updater " + updater;
+      tasks.add(() -> Outcome.ofAction(() -> {
+        // Until the user is gone, within a bound, so that the deletes meet updates in flight.
+        for (int n = 0; n < 100_000; n++) {
+          users.update(user.id(), takingAMoment(renameTo(name)));
+          updatesUnderWay.countDown();
+        }
       }));
     }
-    var outcomes = runConcurrently(tasks);
+    var outcomes = Concurrently.run(tasks);
 
-    printCounts(outcomes);
-    assertThat(outcomes).extracting(Outcome::kind)
-        .as("only a user already deleted may refuse an unconditional write")
-        .containsOnly("done", "not found");
-    assertThat(outcomes).extracting(Outcome::value).filteredOn("deleted"::equals).hasSize(1);
+    Concurrently.countAndPrint(outcomes);
+    assertThat(outcomes.subList(0, deleters)).extracting(Outcome::kind)
+        .as("deletes: one deletes, the others find nothing")
+        .containsOnlyOnce("done")
+        .containsOnly("done", "UserNotFoundException");
+    assertThat(outcomes.subList(deleters, deleters + updaters)).extracting(Outcome::kind)
+        .as("updates, which keep going until the user is gone")
+        .containsOnly("UserNotFoundException");
     assertThat(users.findById(user.id())).isEmpty();
   }
 
@@ -558,7 +565,7 @@ public abstract class UserRepositoryContract {
       }
     }).toList();
 
-    var results = runConcurrently(attempts);
+    var results = Concurrently.run(attempts);
 
     assertThat(results).filteredOn(Objects::nonNull).hasSize(1);
     assertThat(users.listFirst(10)).hasSize(1);
@@ -570,7 +577,7 @@ public abstract class UserRepositoryContract {
         .mapToObj(i -> (Callable<User>) () -> users.add(aUser().build(), new IdempotencyKey("create-1")))
         .toList();
 
-    var results = runConcurrently(attempts);
+    var results = Concurrently.run(attempts);
 
     assertThat(results).doesNotContainNull().containsOnly(results.getFirst());
     assertThat(users.listFirst(10)).containsExactly(results.getFirst());
@@ -580,52 +587,15 @@ public abstract class UserRepositoryContract {
     return user -> user.rename(new DisplayName(name), LATER);
   }
 
+  /** The change, after a pause long enough to let other threads in, as real work would. */
+  private static UnaryOperator<User> takingAMoment(UnaryOperator<User> change) {
+    return user -> {
+      Thread.yield();
+      return change.apply(user);
+    };
+  }
+
   private static UnaryOperator<User> changeEmailTo(String email) {
     return user -> user.changeEmail(new Email(email), LATER);
-  }
-
-  /**
-   * What one call did: its value, or the failure a caller may meet ({@link UserNotFoundException}
-   * is expected when a delete races, and counted apart).
-   */
-  private record Outcome<T>(T value, RuntimeException failure, boolean notFound) {
-
-    static <T> Outcome<T> of(Supplier<T> call) {
-      try {
-        return new Outcome<>(call.get(), null, false);
-      } catch (UserNotFoundException e) {
-        return new Outcome<>(null, null, true);
-      } catch (RuntimeException e) {
-        return new Outcome<>(null, e, false);
-      }
-    }
-
-    String kind() {
-      return failure != null ? failure.getClass().getSimpleName() : notFound ? "not found" : "done";
-    }
-  }
-
-  private static void printCounts(List<? extends Outcome<?>> outcomes) {
-    Map<String, Long> counts = outcomes.stream().collect(groupingBy(Outcome::kind, TreeMap::new, counting()));
-    System.out.println("outcomes: " + counts);
-  }
-
-  /** Runs the tasks at once, each on its own thread, and returns their results in order. */
-  private static <T> List<T> runConcurrently(List<Callable<T>> tasks) throws InterruptedException, ExecutionException {
-    var start = new CyclicBarrier(tasks.size());
-    try (var executor = Executors.newFixedThreadPool(tasks.size())) {
-      var futures = new ArrayList<Future<T>>();
-      for (var task : tasks) {
-        futures.add(executor.submit(() -> {
-          start.await();
-          return task.call();
-        }));
-      }
-      var results = new ArrayList<T>();
-      for (var future : futures) {
-        results.add(future.get());
-      }
-      return results;
-    }
   }
 }

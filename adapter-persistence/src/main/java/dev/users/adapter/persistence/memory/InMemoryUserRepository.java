@@ -27,8 +27,9 @@ import java.util.function.UnaryOperator;
  * <p>Writes take one lock, which keeps emails unique and idempotency keys atomic. Reads take no
  * lock: users are kept in a concurrent skip list, where a lookup costs the logarithm of the
  * directory's size and a page the number of users on it, so a crowd of listings holds up neither
- * lookups nor writes. A page is read while writes go on: it holds each user as stored at some
- * moment of the read, as one PostgreSQL page read in autocommit would.
+ * lookups nor writes. A page is read while writes go on, so it may show one made during its
+ * reading and miss another; each user on it is a version that was stored, and pages still follow
+ * one another in id order, as the contract asks.
  *
  * <p>It behaves like the PostgreSQL repository down to its races: an update or delete reads the
  * user, runs the caller's function without holding the lock, and writes only if the version is
