@@ -59,7 +59,8 @@ public interface UserRepository {
    * and applies {@code change} again, to the user as that write left it: a concurrent write is never
    * the caller's failure. So {@code change} may run more than once, each time on a newer user, and
    * must decide from the user it is given alone (an etag check belongs in it); only its last
-   * result is stored. It may throw to abandon the update; its exception propagates, and it is the
+   * result is stored. Its last run may hold a lock on the user, so it must be quick and must not
+   * write users itself. It may throw to abandon the update; its exception propagates, and it is the
    * only source of {@link VersionConflictException}: the repository throws none of its own.
    *
    * @return the user as stored, with its version incremented
