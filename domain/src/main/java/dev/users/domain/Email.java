@@ -1,6 +1,7 @@
 package dev.users.domain;
 
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * A user's email address, as the user gave it but trimmed.
@@ -13,23 +14,59 @@ import java.util.Locale;
  * <p>Two addresses that differ only in case belong to the same person: {@link #canonical()} is
  * the form compared for uniqueness.
  *
- * @throws InvalidInputException naming the field {@code email} when the value is invalid
+ * <p>A class rather than a record: an address read back from storage was checked by the rules of
+ * the day it was stored, and {@link #fromStorage} must rebuild it without the canonical
+ * constructor a record would always run.
  */
-public record Email(String value) {
+public final class Email {
 
   public static final int MAX_LENGTH = 254;
 
-  public Email {
-    value = value == null ? "" : value.strip();
-    String problem = problem(value);
+  private final String value;
+
+  /**
+   * Reads an address given as input.
+   *
+   * @throws InvalidInputException naming the field {@code email} when the value is invalid
+   */
+  public Email(String value) {
+    this(value == null ? "" : value.strip(), true);
+  }
+
+  private Email(String value, boolean check) {
+    String problem = check ? problem(value) : null;
     if (problem != null) {
       throw InvalidInputException.of("email", problem);
     }
+    this.value = value;
+  }
+
+  /**
+   * An address exactly as storage holds it, not checked again: it was valid when it was stored,
+   * and a rule tightened since must not make its user unreadable. Only for values read back from
+   * storage, never for input.
+   */
+  public static Email fromStorage(String storedValue) {
+    return new Email(Objects.requireNonNull(storedValue, "storedValue"), false);
+  }
+
+  public String value() {
+    return value;
   }
 
   /** The form two addresses are compared in: lower case, independent of the default locale. */
   public String canonical() {
     return value.toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Email other && value.equals(other.value);
+  }
+
+  @Override
+  public int hashCode() {
+    return value.hashCode();
   }
 
   @Override

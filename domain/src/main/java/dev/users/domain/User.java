@@ -9,7 +9,8 @@ import java.util.Objects;
  *
  * <p>Users are immutable; a change returns a new instance. The {@link #version()} is the
  * version the user had when it was read from storage: storage increments it when it writes a
- * change, and refuses the write if another change came first (optimistic concurrency).
+ * change. A caller who sent an etag gets {@link VersionConflictException} from {@link
+ * #requireEtag} when the user has moved on since.
  *
  * <p>Timestamps have microsecond precision, the precision they are stored with, so a user reads
  * back exactly as it was written.
@@ -42,7 +43,10 @@ public final class User {
     return new User(id, email, displayName, at, at, 1);
   }
 
-  /** Rebuilds a user exactly as storage holds it. */
+  /**
+   * Rebuilds a user exactly as storage holds it; for its values use {@link Email#fromStorage} and
+   * {@link DisplayName#fromStorage}, which do not judge them by rules tightened since.
+   */
   public static User reconstitute(
       UserId id, Email email, DisplayName displayName, Instant createTime, Instant updateTime, long version) {
     return new User(id, email, displayName, createTime, updateTime, version);

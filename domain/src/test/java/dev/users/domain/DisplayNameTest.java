@@ -38,6 +38,20 @@ class DisplayNameTest {
     assertRejected(name, "must not contain control characters");
   }
 
+  @Test
+  void rebuildsAStoredNameLongerThanTodaysLimit() {
+    var longer = "a".repeat(DisplayName.MAX_LENGTH + 20);
+
+    assertThat(DisplayName.fromStorage(longer).value()).isEqualTo(longer);
+  }
+
+  @Test
+  void equalsTheSameNameWhetherGivenOrStored() {
+    assertThat(DisplayName.fromStorage("Ada"))
+        .isEqualTo(new DisplayName("Ada"))
+        .hasSameHashCodeAs(new DisplayName("Ada"));
+  }
+
   private static void assertRejected(String name, String description) {
     assertThatThrownBy(() -> new DisplayName(name))
         .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.violations())

@@ -77,6 +77,21 @@ class EmailTest {
     assertRejected(address, "must not contain whitespace or control characters");
   }
 
+  @Test
+  void rebuildsAStoredAddressThatTodaysRulesRefuse() {
+    var stored = Email.fromStorage("root@localhost");
+
+    assertThat(stored.value()).isEqualTo("root@localhost");
+    assertThat(stored.canonical()).isEqualTo("root@localhost");
+  }
+
+  @Test
+  void equalsTheSameAddressWhetherGivenOrStored() {
+    assertThat(Email.fromStorage("Ada@example.org"))
+        .isEqualTo(new Email("Ada@example.org"))
+        .hasSameHashCodeAs(new Email("Ada@example.org"));
+  }
+
   private static void assertRejected(String address, String description) {
     assertThatThrownBy(() -> new Email(address))
         .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.violations())

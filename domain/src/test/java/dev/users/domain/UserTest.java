@@ -63,6 +63,18 @@ class UserTest {
   }
 
   @Test
+  void isRebuiltFromValuesStoredUnderOlderRulesAndChangesLikeAnyOther() {
+    var stored = User.reconstitute(
+        ID, Email.fromStorage("ada@localhost"), DisplayName.fromStorage("A".repeat(150)), CREATED, CREATED, 3);
+
+    var renamed = stored.rename(new DisplayName("Ada"), CREATED.plusSeconds(1));
+
+    assertThat(renamed.email()).isEqualTo(Email.fromStorage("ada@localhost"));
+    assertThat(renamed.displayName()).isEqualTo(new DisplayName("Ada"));
+    assertThat(renamed.version()).isEqualTo(3);
+  }
+
+  @Test
   void cannotBeRebuiltWithAVersionStorageNeverAssigns() {
     assertThatThrownBy(() -> User.reconstitute(ID, new Email("a@b.co"), new DisplayName("A"), CREATED, CREATED, 0))
         .isInstanceOf(IllegalArgumentException.class);

@@ -10,7 +10,6 @@ import dev.users.domain.EmailAlreadyTakenException;
 import dev.users.domain.User;
 import dev.users.domain.UserId;
 import dev.users.domain.UserNotFoundException;
-import dev.users.domain.VersionConflictException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Instant;
@@ -23,7 +22,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
@@ -32,9 +34,16 @@ import org.jdbi.v3.core.statement.SqlStatement;
 import org.postgresql.util.PSQLException;
 
 /**
- * {@link UserRepository} on the {@code users} table. Every method runs its statements in
- * autocommit: the writes are single statements, and updates are optimistic, so no transaction or
- * row lock is held while a caller's change function runs.
+ * {@link UserRepository} on the {@code users} table. Every method runs its statements on one
+ * handle, in autocommit: the writes are single statements.
+ *
+ * <p>An update or delete is optimistic: it reads the user, runs the caller's function with no
+ * transaction or row lock held, and writes only if the version is still the one it read. When
+ * another write came first, it reads the user again and runs the function again, up to {@value
+ * #ATTEMPTS} times in all. A caller still losing then is among many writers of one user: its last
+ * attempt reads the row {@code FOR UPDATE} in a transaction and runs the function under that row
+ * lock, so it cannot lose again, and the caller never sees a conflict it did not cause. The lock is
+ * held while one change function runs, and it queues only the writers of that user.
  */
 final class JdbiUserRepository implements UserRepository {
 
@@ -68,7 +77,7 @@ final class JdbiUserRepository implements UserRepository {
 
   private static final String SELECT_BY_ID = "SELECT " + COLUMNS + " FROM users WHERE id = :id";
 
-  private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM users WHERE id = :id)";
+  private static final String SELECT_BY_ID_FOR_UPDATE = SELECT_BY_ID + " FOR UPDATE";
 
   private static final String UPDATE = """
       UPDATE users
@@ -85,15 +94,21 @@ final class JdbiUserRepository implements UserRepository {
   private static final String LIST_AFTER =
       "SELECT " + COLUMNS + " FROM users WHERE id > :after ORDER BY id LIMIT :limit";
 
+  // Stored values are not judged by today's rules: a user stored under older ones stays readable.
   private static final RowMapper<User> USER = (row, context) -> User.reconstitute(
       new UserId(row.getObject("id", UUID.class)),
-      new Email(row.getString("email")),
-      new DisplayName(row.getString("display_name")),
+      Email.fromStorage(row.getString("email")),
+      DisplayName.fromStorage(row.getString("display_name")),
       row.getObject("create_time", OffsetDateTime.class).toInstant(),
       row.getObject("update_time", OffsetDateTime.class).toInstant(),
       row.getLong("version"));
 
   private static final String EMAIL_KEY = "users_email_canonical_key";
+
+  // Attempts at a read-modify-write, the last of them under the row lock. Two writers of one user
+  // rarely collide twice in a row; more optimistic attempts would only spin while a crowd of
+  // writers of the same user keeps winning.
+  private static final int ATTEMPTS = 3;
 
   // Connection lost or refused (class 08), server shutting down or starting (57P01-57P03), too
   // many connections (53300), statement timeout (57014): the database cannot serve right now.
@@ -107,12 +122,12 @@ final class JdbiUserRepository implements UserRepository {
 
   @Override
   public User add(User user) {
-    return inDatabaseStoring(user.email(), handle -> bindUser(handle.createQuery(INSERT), user).map(USER).one());
+    return inDatabase(handle -> storing(user.email(), () -> bindUser(handle.createQuery(INSERT), user).map(USER).one()));
   }
 
   @Override
   public User add(User user, IdempotencyKey idempotencyKey) {
-    return inDatabaseStoring(user.email(), handle -> {
+    return inDatabase(handle -> storing(user.email(), () -> {
       while (true) {
         var inserted = bindUser(handle.createQuery(INSERT_UNLESS_KEY_USED), user)
             .bind("idempotency_key", idempotencyKey.value())
@@ -132,7 +147,7 @@ final class JdbiUserRepository implements UserRepository {
         }
         // The earlier user was deleted in between, and its idempotency key with it: insert again.
       }
-    });
+    }));
   }
 
   @Override
@@ -159,36 +174,59 @@ final class JdbiUserRepository implements UserRepository {
 
   @Override
   public Optional<User> findById(UserId id) {
-    return inDatabase(handle -> handle.createQuery(SELECT_BY_ID).bind("id", id.value()).map(USER).findOne());
+    return inDatabase(handle -> find(handle, id, SELECT_BY_ID));
   }
 
   @Override
   public User update(UserId id, UnaryOperator<User> change) {
-    var current = findById(id).orElseThrow(() -> new UserNotFoundException(id));
-    var changed = change.apply(current);
-    return inDatabaseStoring(changed.email(), handle -> handle.createQuery(UPDATE)
-            .bind("id", id.value())
-            .bind("version", current.version())
-            .bind("email", changed.email().value())
-            .bind("email_canonical", changed.email().canonical())
-            .bind("display_name", changed.displayName().value())
-            .bind("update_time", utc(changed.updateTime()))
-            .map(USER)
-            .findOne())
-        .orElseThrow(() -> lostRace(id));
+    return inDatabase(handle -> readModifyWrite(handle, id, current -> {
+      var changed = change.apply(current);
+      return storing(changed.email(), () -> handle.createQuery(UPDATE)
+          .bind("id", id.value())
+          .bind("version", current.version())
+          .bind("email", changed.email().value())
+          .bind("email_canonical", changed.email().canonical())
+          .bind("display_name", changed.displayName().value())
+          .bind("update_time", utc(changed.updateTime()))
+          .map(USER)
+          .findOne());
+    }));
   }
 
   @Override
   public void delete(UserId id, Consumer<User> precondition) {
-    var current = findById(id).orElseThrow(() -> new UserNotFoundException(id));
-    precondition.accept(current);
-    int deleted = inDatabase(handle -> handle.createUpdate(DELETE)
-        .bind("id", id.value())
-        .bind("version", current.version())
-        .execute());
-    if (deleted == 0) {
-      throw lostRace(id);
+    inDatabase(handle -> readModifyWrite(handle, id, current -> {
+      precondition.accept(current);
+      int deleted = handle.createUpdate(DELETE)
+          .bind("id", id.value())
+          .bind("version", current.version())
+          .execute();
+      return deleted == 0 ? Optional.empty() : Optional.of(current);
+    }));
+  }
+
+  /**
+   * Reads the user and writes it with {@code write}, which runs the caller's function on it and
+   * returns empty when its conditional write found the version changed: then again on the user as
+   * it is now, and the last time under the row's lock, where the version cannot change.
+   */
+  private static User readModifyWrite(Handle handle, UserId id, Function<User, Optional<User>> write) {
+    for (int attempt = 1; attempt < ATTEMPTS; attempt++) {
+      var current = find(handle, id, SELECT_BY_ID).orElseThrow(() -> new UserNotFoundException(id));
+      var written = write.apply(current);
+      if (written.isPresent()) {
+        return written.get();
+      }
     }
+    return handle.inTransaction(transaction -> {
+      var current = find(transaction, id, SELECT_BY_ID_FOR_UPDATE).orElseThrow(() -> new UserNotFoundException(id));
+      return write.apply(current)
+          .orElseThrow(() -> new IllegalStateException("user " + id + " changed although its row was locked"));
+    });
+  }
+
+  private static Optional<User> find(Handle handle, UserId id, String select) {
+    return handle.createQuery(select).bind("id", id.value()).map(USER).findOne();
   }
 
   @Override
@@ -205,12 +243,6 @@ final class JdbiUserRepository implements UserRepository {
         .bind("limit", limit)
         .map(USER)
         .list());
-  }
-
-  /** A conditional write found no row: the user was changed or deleted after it was read. */
-  private RuntimeException lostRace(UserId id) {
-    boolean exists = inDatabase(handle -> handle.createQuery(EXISTS).bind("id", id.value()).mapTo(Boolean.class).one());
-    return exists ? new VersionConflictException(id) : new UserNotFoundException(id);
   }
 
   private static <S extends SqlStatement<S>> S bindUser(S statement, User user) {
@@ -233,7 +265,8 @@ final class JdbiUserRepository implements UserRepository {
     }
   }
 
-  // The one place where SQL failures become the port's errors.
+  // The one place where SQL failures become the port's errors, and the only use of the pool: a
+  // method's statements, a read-modify-write's reads and writes included, share one handle.
 
   private <T> T inDatabase(HandleCallback<T, RuntimeException> work) {
     try {
@@ -243,15 +276,18 @@ final class JdbiUserRepository implements UserRepository {
     }
   }
 
-  /** Like {@link #inDatabase}, for a write of {@code email}: a duplicate means it is taken. */
-  private <T> T inDatabaseStoring(Email email, HandleCallback<T, RuntimeException> work) {
+  /**
+   * Runs, inside {@link #inDatabase}, a statement that writes {@code email}: a duplicate means it is
+   * taken. Any other failure goes on to {@link #inDatabase}.
+   */
+  private static <T> T storing(Email email, Supplier<T> write) {
     try {
-      return jdbi.withHandle(work);
+      return write.get();
     } catch (JdbiException e) {
       if (violatedConstraint(e).filter(EMAIL_KEY::equals).isPresent()) {
         throw new EmailAlreadyTakenException(email);
       }
-      throw unavailableOrAsIs(e);
+      throw e;
     }
   }
 

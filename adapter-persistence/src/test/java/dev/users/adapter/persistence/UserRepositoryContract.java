@@ -5,6 +5,7 @@ import static dev.users.adapter.persistence.UserBuilder.aUser;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.users.adapter.persistence.Concurrently.Outcome;
 import dev.users.application.port.IdempotencyKey;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.DisplayName;
@@ -16,15 +17,19 @@ import dev.users.domain.UserNotFoundException;
 import dev.users.domain.VersionConflictException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -205,11 +210,34 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
-  void refusesAnUpdateWhenTheUserChangedWhileTheChangeWasComputed() {
+  void reappliesTheChangeToTheUserAsAConcurrentWriteLeftIt() {
     var user = users.add(aUser().build());
+    var seen = new ArrayList<User>();
+
+    var updated = users.update(user.id(), current -> {
+      seen.add(current);
+      if (seen.size() == 1) {
+        users.update(user.id(), renameTo("Concurrent"));
+      }
+      return current.rename(new DisplayName(current.displayName().value() + ", then Late"), LATER);
+    });
+
+    assertThat(seen).extracting(User::version).containsExactly(1L, 2L);
+    assertThat(updated.displayName()).isEqualTo(new DisplayName("Concurrent, then Late"));
+    assertThat(updated.version()).isEqualTo(3);
+    assertThat(users.findById(user.id())).contains(updated);
+  }
+
+  @Test
+  void refusesAnUpdateWhoseEtagCheckFailsOnTheUserAConcurrentWriteLeft() {
+    var user = users.add(aUser().build());
+    var attempts = new AtomicInteger();
 
     assertThatThrownBy(() -> users.update(user.id(), current -> {
-          users.update(user.id(), renameTo("Concurrent"));
+          if (attempts.incrementAndGet() == 1) {
+            users.update(user.id(), renameTo("Concurrent"));
+          }
+          current.requireEtag(user.etag());
           return current.rename(new DisplayName("Late"), LATER);
         }))
         .isInstanceOfSatisfying(VersionConflictException.class, e -> assertThat(e.id()).isEqualTo(user.id()));
@@ -217,6 +245,36 @@ public abstract class UserRepositoryContract {
       assertThat(stored.displayName()).isEqualTo(new DisplayName("Concurrent"));
       assertThat(stored.version()).isEqualTo(2);
     });
+  }
+
+  @Test
+  void storesTheChangeEvenWhenItLosesEveryRaceItCanLose() throws Exception {
+    var user = users.add(aUser().build());
+    var attempts = new AtomicInteger();
+
+    // Each attempt lets another writer in while the change runs; the repository must still store
+    // the change in the end, however many attempts it allows before it stops letting others in.
+    User updated;
+    try (var rival = Executors.newSingleThreadExecutor()) {
+      updated = users.update(user.id(), current -> {
+        attempts.incrementAndGet();
+        var rivalWrite = rival.submit(() -> users.update(user.id(), renameTo("Rival")));
+        try {
+          rivalWrite.get(200, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException stillWaiting) {
+          // The rival waits for this update to be stored: it can no longer overtake it.
+        } catch (InterruptedException | ExecutionException e) {
+          throw new IllegalStateException(e);
+        }
+        return current.rename(new DisplayName("Mine"), LATER);
+      });
+    }
+
+    System.out.println("change ran " + attempts.get() + " times before it was stored");
+    assertThat(attempts.get()).isGreaterThan(1);
+    assertThat(updated.displayName()).isEqualTo(new DisplayName("Mine"));
+    assertThat(users.findById(user.id())).hasValueSatisfying(
+        stored -> assertThat(stored.version()).isGreaterThanOrEqualTo(updated.version()));
   }
 
   @Test
@@ -244,26 +302,77 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
-  void appliesEveryOneOfManyConcurrentRetriedUpdates() throws Exception {
+  void appliesEveryOneOfManyConcurrentUpdatesToTheUserAsTheOthersLeftIt() throws Exception {
     var user = users.add(aUser().withDisplayName("-").build());
     var writers = "abcdefgh";
 
-    runConcurrently(writers.chars().mapToObj(letter -> (Callable<User>) () -> {
-      while (true) {
-        try {
-          return users.update(user.id(), current ->
-              current.rename(new DisplayName(current.displayName().value() + (char) letter), LATER));
-        } catch (VersionConflictException e) {
-          Thread.onSpinWait();
-        }
-      }
-    }).toList());
+    Concurrently.run(writers.chars().mapToObj(letter -> (Callable<User>) () -> users.update(user.id(), current ->
+        current.rename(new DisplayName(current.displayName().value() + (char) letter), LATER))).toList());
 
     var stored = users.findById(user.id()).orElseThrow();
     assertThat(stored.version()).isEqualTo(1 + writers.length());
     assertThat(stored.displayName().value().chars().sorted().skip(1))
         .as("no update was lost")
         .containsExactlyElementsOf(writers.chars().boxed().toList());
+  }
+
+  @Test
+  void storesEveryOneOfManyConcurrentUnconditionalUpdatesAsItsOwnVersionWithoutConflict() throws Exception {
+    var user = users.add(aUser().build());
+    int writers = 30;
+    int updatesEach = 3;
+
+    var results = Concurrently.run(IntStream.range(0, writers).mapToObj(writer -> (Callable<List<Outcome<User>>>) () ->
+        IntStream.range(0, updatesEach)
+            .mapToObj(n -> Outcome.of(() -> users.update(user.id(), takingAMoment(renameTo("writer " + writer + " update " + n)))))
+            .toList()).toList());
+
+    var outcomes = results.stream().flatMap(List::stream).toList();
+    Concurrently.countAndPrint(outcomes);
+    assertThat(outcomes).extracting(Outcome::kind).containsOnly("done");
+    var written = outcomes.stream().map(Outcome::value).toList();
+    assertThat(written).extracting(User::version)
+        .as("each update stored as a version of its own")
+        .containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(2, 1 + writers * updatesEach).boxed().toList());
+    var last = written.stream().max(Comparator.comparingLong(User::version)).orElseThrow();
+    assertThat(users.findById(user.id())).contains(last);
+  }
+
+  @Test
+  void deletesOnceAmongConcurrentUnconditionalUpdatesAndDeletesWithoutConflict() throws Exception {
+    var user = users.add(aUser().build());
+    int deleters = 4;
+    int updaters = 12;
+    var updatesUnderWay = new CountDownLatch(50);
+
+    var tasks = new ArrayList<Callable<Outcome<?>>>();
+    for (int deleter = 0; deleter < deleters; deleter++) {
+      tasks.add(() -> {
+        updatesUnderWay.await();
+        return Outcome.ofAction(() -> users.delete(user.id(), current -> Thread.yield()));
+      });
+    }
+    for (int updater = 0; updater < updaters; updater++) {
+      var name = "updater " + updater;
+      tasks.add(() -> Outcome.ofAction(() -> {
+        // Until the user is gone, within a bound, so that the deletes meet updates in flight.
+        for (int n = 0; n < 100_000; n++) {
+          users.update(user.id(), takingAMoment(renameTo(name)));
+          updatesUnderWay.countDown();
+        }
+      }));
+    }
+    var outcomes = Concurrently.run(tasks);
+
+    Concurrently.countAndPrint(outcomes);
+    assertThat(outcomes.subList(0, deleters)).extracting(Outcome::kind)
+        .as("deletes: one deletes, the others find nothing")
+        .containsOnlyOnce("done")
+        .containsOnly("done", "UserNotFoundException");
+    assertThat(outcomes.subList(deleters, deleters + updaters)).extracting(Outcome::kind)
+        .as("updates, which keep going until the user is gone")
+        .containsOnly("UserNotFoundException");
+    assertThat(users.findById(user.id())).isEmpty();
   }
 
   @Test
@@ -295,12 +404,42 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
-  void refusesADeleteWhenTheUserChangedWhileThePreconditionRan() {
+  void deletesTheUserAsAConcurrentWriteLeftIt() {
     var user = users.add(aUser().build());
+    var seen = new ArrayList<User>();
 
-    assertThatThrownBy(() -> users.delete(user.id(), current -> users.update(user.id(), renameTo("Concurrent"))))
+    users.delete(user.id(), current -> {
+      seen.add(current);
+      if (seen.size() == 1) {
+        users.update(user.id(), renameTo("Concurrent"));
+      }
+    });
+
+    assertThat(seen).extracting(User::version).containsExactly(1L, 2L);
+    assertThat(users.findById(user.id())).isEmpty();
+  }
+
+  @Test
+  void refusesADeleteWhosePreconditionFailsOnTheUserAConcurrentWriteLeft() {
+    var user = users.add(aUser().build());
+    var attempts = new AtomicInteger();
+
+    assertThatThrownBy(() -> users.delete(user.id(), current -> {
+          if (attempts.incrementAndGet() == 1) {
+            users.update(user.id(), renameTo("Concurrent"));
+          }
+          current.requireEtag(user.etag());
+        }))
         .isInstanceOf(VersionConflictException.class);
     assertThat(users.findById(user.id())).hasValueSatisfying(stored -> assertThat(stored.version()).isEqualTo(2));
+  }
+
+  @Test
+  void reportsNotFoundWhenAnotherDeleteCameFirst() {
+    var user = users.add(aUser().build());
+
+    assertThatThrownBy(() -> users.delete(user.id(), current -> users.delete(user.id(), stored -> {})))
+        .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(user.id()));
   }
 
   @Test
@@ -426,7 +565,7 @@ public abstract class UserRepositoryContract {
       }
     }).toList();
 
-    var results = runConcurrently(attempts);
+    var results = Concurrently.run(attempts);
 
     assertThat(results).filteredOn(Objects::nonNull).hasSize(1);
     assertThat(users.listFirst(10)).hasSize(1);
@@ -438,7 +577,7 @@ public abstract class UserRepositoryContract {
         .mapToObj(i -> (Callable<User>) () -> users.add(aUser().build(), new IdempotencyKey("create-1")))
         .toList();
 
-    var results = runConcurrently(attempts);
+    var results = Concurrently.run(attempts);
 
     assertThat(results).doesNotContainNull().containsOnly(results.getFirst());
     assertThat(users.listFirst(10)).containsExactly(results.getFirst());
@@ -448,26 +587,15 @@ public abstract class UserRepositoryContract {
     return user -> user.rename(new DisplayName(name), LATER);
   }
 
-  private static UnaryOperator<User> changeEmailTo(String email) {
-    return user -> user.changeEmail(new Email(email), LATER);
+  /** The change, after a pause long enough to let other threads in, as real work would. */
+  private static UnaryOperator<User> takingAMoment(UnaryOperator<User> change) {
+    return user -> {
+      Thread.yield();
+      return change.apply(user);
+    };
   }
 
-  /** Runs the tasks at once, each on its own thread, and returns their results in order. */
-  private static <T> List<T> runConcurrently(List<Callable<T>> tasks) throws InterruptedException, ExecutionException {
-    var start = new CyclicBarrier(tasks.size());
-    try (var executor = Executors.newFixedThreadPool(tasks.size())) {
-      var futures = new ArrayList<Future<T>>();
-      for (var task : tasks) {
-        futures.add(executor.submit(() -> {
-          start.await();
-          return task.call();
-        }));
-      }
-      var results = new ArrayList<T>();
-      for (var future : futures) {
-        results.add(future.get());
-      }
-      return results;
-    }
+  private static UnaryOperator<User> changeEmailTo(String email) {
+    return user -> user.changeEmail(new Email(email), LATER);
   }
 }

@@ -3,11 +3,19 @@ package dev.users.application.delete;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.users.adapter.persistence.Concurrently;
+import dev.users.adapter.persistence.Concurrently.Outcome;
 import dev.users.application.UseCaseFixture;
+import dev.users.application.update.UpdateUserCommand;
+import dev.users.application.update.UpdateUserService;
 import dev.users.domain.Etag;
 import dev.users.domain.User;
 import dev.users.domain.UserNotFoundException;
 import dev.users.domain.VersionConflictException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 /** Runs on {@link UseCaseFixture}; see there why it lives in adapter-persistence. */
@@ -41,6 +49,36 @@ class DeleteUserServiceTest {
     assertThatThrownBy(() -> delete.delete(DeleteUserCommand.of(ada.id().toString(), stale)))
         .isInstanceOfSatisfying(VersionConflictException.class, e -> assertThat(e.id()).isEqualTo(ada.id()));
     assertThat(fixture.users().findById(ada.id())).contains(ada);
+  }
+
+  @Test
+  void deletesWithoutAnEtagWhileOthersKeepUpdatingTheUser() throws Exception {
+    var update = new UpdateUserService(fixture.users(), fixture.clock());
+    var rename = UpdateUserCommand.of(ada.id().toString(), "", "", "Countess", List.of("display_name"));
+    var updatesUnderWay = new CountDownLatch(100);
+    var tasks = new ArrayList<Callable<Outcome<?>>>();
+    tasks.add(() -> {
+      updatesUnderWay.await();
+      return Outcome.ofAction(() -> delete.delete(DeleteUserCommand.of(ada.id().toString(), "")));
+    });
+    for (int updater = 0; updater < 8; updater++) {
+      tasks.add(() -> Outcome.ofAction(() -> {
+        // Until the user is gone, within a bound, so that the delete meets updates in flight.
+        for (int n = 0; n < 100_000; n++) {
+          update.update(rename);
+          updatesUnderWay.countDown();
+        }
+      }));
+    }
+
+    var outcomes = Concurrently.run(tasks);
+
+    Concurrently.countAndPrint(outcomes);
+    assertThat(outcomes.getFirst().kind()).as("the delete").isEqualTo("done");
+    assertThat(outcomes.subList(1, outcomes.size())).extracting(Outcome::kind)
+        .as("the updates, which keep going until the user is gone")
+        .containsOnly("UserNotFoundException");
+    assertThat(fixture.users().findById(ada.id())).isEmpty();
   }
 
   @Test

@@ -3,6 +3,8 @@ package dev.users.application.update;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.users.adapter.persistence.Concurrently;
+import dev.users.adapter.persistence.Concurrently.Outcome;
 import dev.users.application.UseCaseFixture;
 import dev.users.domain.DisplayName;
 import dev.users.domain.Email;
@@ -15,6 +17,9 @@ import dev.users.domain.UserNotFoundException;
 import dev.users.domain.VersionConflictException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** Runs on {@link UseCaseFixture}; see there why it lives in adapter-persistence. */
@@ -79,6 +84,35 @@ class UpdateUserServiceTest {
             UpdateUserCommand.of(ada.id().toString(), ada.etag().toString(), "", "Late", List.of("display_name"))))
         .isInstanceOf(VersionConflictException.class);
     assertThat(fixture.users().findById(ada.id())).contains(renamed);
+  }
+
+  @Test
+  void appliesEveryOneOfManyConcurrentUpdatesWithoutAnEtag() throws Exception {
+    int callers = 30;
+    int updatesEach = 3;
+
+    var outcomes = Concurrently.run(IntStream.range(0, callers * updatesEach)
+        .mapToObj(n -> (Callable<Outcome<User>>) () -> Outcome.of(() -> update.update(
+            UpdateUserCommand.of(ada.id().toString(), "", "", "Ada " + n, List.of("display_name")))))
+        .toList());
+
+    Concurrently.countAndPrint(outcomes);
+    assertThat(outcomes).extracting(Outcome::kind).containsOnly("done");
+    assertThat(fixture.users().findById(ada.id()))
+        .hasValueSatisfying(stored -> assertThat(stored.etag()).isEqualTo(new Etag(1 + callers * updatesEach)));
+  }
+
+  @Test
+  void letsOnlyOneOfManyConcurrentUpdatesWithTheSameEtagWin() throws Exception {
+    int callers = 30;
+
+    var outcomes = Concurrently.run(IntStream.range(0, callers)
+        .mapToObj(n -> (Callable<Outcome<User>>) () -> Outcome.of(() -> update.update(
+            UpdateUserCommand.of(ada.id().toString(), ada.etag().toString(), "", "Ada " + n, List.of("display_name")))))
+        .toList());
+
+    assertThat(Concurrently.countAndPrint(outcomes))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("done", 1L, "VersionConflictException", callers - 1L));
   }
 
   @Test

@@ -8,7 +8,8 @@ public interface DeleteUser {
 
   /**
    * @throws UserNotFoundException when no user has the id
-   * @throws VersionConflictException when the command's etag is stale, or a concurrent change won
+   * @throws VersionConflictException when the command has an etag and it is stale; a delete
+   *     without one deletes the user whatever wrote it before
    */
   void delete(DeleteUserCommand command);
 }

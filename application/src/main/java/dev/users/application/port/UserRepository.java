@@ -54,22 +54,29 @@ public interface UserRepository {
   Optional<User> findById(UserId id);
 
   /**
-   * Reads a user, applies {@code change} to it and stores the result, provided nobody else wrote
-   * the user in between. {@code change} may throw to abandon the update; its exception propagates.
+   * Reads a user, applies {@code change} to it and stores the result as the next version of the
+   * user it read. When another write of the user came first, the repository reads the user again
+   * and applies {@code change} again, to the user as that write left it: a concurrent write is never
+   * the caller's failure. So {@code change} may run more than once, each time on a newer user, and
+   * must decide from the user it is given alone (an etag check belongs in it); only its last
+   * result is stored. Its last run may hold a lock on the user, so it must be quick and must not
+   * write users itself. It may throw to abandon the update; its exception propagates, and it is the
+   * only source of {@link VersionConflictException}: the repository throws none of its own.
    *
    * @return the user as stored, with its version incremented
-   * @throws UserNotFoundException when no user has the id
-   * @throws VersionConflictException when another change was written first
+   * @throws UserNotFoundException when no user has the id, also when it is deleted before the
+   *     change could be stored
    * @throws EmailAlreadyTakenException when the changed email belongs to another user
    */
   User update(UserId id, UnaryOperator<User> change);
 
   /**
-   * Reads a user, lets {@code precondition} inspect it, and deletes it, provided nobody else wrote
-   * the user in between. {@code precondition} may throw to abandon the delete.
+   * Reads a user, lets {@code precondition} inspect it, and deletes it. As in {@link #update}, when
+   * another write of the user came first the user is read again and {@code precondition} runs
+   * again on it; {@code precondition} may throw to abandon the delete, and the repository throws no
+   * {@link VersionConflictException} of its own.
    *
-   * @throws UserNotFoundException when no user has the id
-   * @throws VersionConflictException when another change was written first
+   * @throws UserNotFoundException when no user has the id, also when another delete came first
    */
   void delete(UserId id, Consumer<User> precondition);
 

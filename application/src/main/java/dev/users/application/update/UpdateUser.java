@@ -13,7 +13,8 @@ public interface UpdateUser {
    * and update time, even when the new values equal the old ones.
    *
    * @throws UserNotFoundException when no user has the id
-   * @throws VersionConflictException when the command's etag is stale, or a concurrent change won
+   * @throws VersionConflictException when the command has an etag and it is stale; an update
+   *     without one is applied to the user as it is when it is written, whatever wrote it before
    * @throws EmailAlreadyTakenException when the new email belongs to another user
    */
   User update(UpdateUserCommand command);

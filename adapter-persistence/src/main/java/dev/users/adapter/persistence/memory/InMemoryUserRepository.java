@@ -7,30 +7,43 @@ import dev.users.domain.EmailAlreadyTakenException;
 import dev.users.domain.User;
 import dev.users.domain.UserId;
 import dev.users.domain.UserNotFoundException;
-import dev.users.domain.VersionConflictException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Optional;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
  * {@link UserRepository} in memory, for running without a database and for use-case tests.
  * Nothing survives the process. Thread-safe.
  *
+ * <p>Writes take one lock, which keeps emails unique and idempotency keys atomic. Reads take no
+ * lock: users are kept in a concurrent skip list, where a lookup costs the logarithm of the
+ * directory's size and a page the number of users on it, so a crowd of listings holds up neither
+ * lookups nor writes. A page is read while writes go on, so it may show one made during its
+ * reading and miss another; each user on it is a version that was stored, and pages still follow
+ * one another in id order, as the contract asks.
+ *
  * <p>It behaves like the PostgreSQL repository down to its races: an update or delete reads the
  * user, runs the caller's function without holding the lock, and writes only if the version is
- * still the one it read.
+ * still the one it read, or else reads and runs the function again; its last attempt of {@value
+ * #ATTEMPTS} runs the function under the lock, where it cannot lose.
  */
 public final class InMemoryUserRepository implements UserRepository {
 
+  // As many as the PostgreSQL repository makes, for the same reason.
+  private static final int ATTEMPTS = 3;
+
   private final Object lock = new Object();
   // UserId's order, unsigned like PostgreSQL's uuid, so that listings page the same way.
-  private final NavigableMap<UserId, User> users = new TreeMap<>();
+  private final ConcurrentNavigableMap<UserId, User> users = new ConcurrentSkipListMap<>();
   private final Map<String, UserId> idByCanonicalEmail = new HashMap<>();
   private final Map<IdempotencyKey, UserId> idByIdempotencyKey = new HashMap<>();
   private final Map<UserId, IdempotencyKey> idempotencyKeyById = new HashMap<>();
@@ -74,17 +87,12 @@ public final class InMemoryUserRepository implements UserRepository {
 
   @Override
   public Optional<User> findById(UserId id) {
-    synchronized (lock) {
-      return Optional.ofNullable(users.get(id));
-    }
+    return Optional.ofNullable(users.get(id));
   }
 
   @Override
   public User update(UserId id, UnaryOperator<User> change) {
-    var read = findById(id).orElseThrow(() -> new UserNotFoundException(id));
-    var changed = change.apply(read);
-    synchronized (lock) {
-      var current = requireUnchanged(read);
+    return readModifyWrite(id, change, (current, changed) -> {
       if (!isFree(changed.email(), id)) {
         throw new EmailAlreadyTakenException(changed.email());
       }
@@ -95,38 +103,73 @@ public final class InMemoryUserRepository implements UserRepository {
       idByCanonicalEmail.put(stored.email().canonical(), id);
       users.put(id, stored);
       return stored;
-    }
+    });
   }
 
   @Override
   public void delete(UserId id, Consumer<User> precondition) {
-    var read = findById(id).orElseThrow(() -> new UserNotFoundException(id));
-    precondition.accept(read);
-    synchronized (lock) {
-      var current = requireUnchanged(read);
+    readModifyWrite(id, current -> {
+      precondition.accept(current);
+      return current;
+    }, (current, accepted) -> {
       users.remove(id);
       idByCanonicalEmail.remove(current.email().canonical());
       var idempotencyKey = idempotencyKeyById.remove(id);
       if (idempotencyKey != null) {
         idByIdempotencyKey.remove(idempotencyKey);
       }
-    }
+      return current;
+    });
   }
 
   @Override
   public List<User> listFirst(int limit) {
     requirePositive(limit);
-    synchronized (lock) {
-      return users.values().stream().limit(limit).toList();
-    }
+    return page(users.values(), limit);
   }
 
   @Override
   public List<User> listAfter(UserId after, int limit) {
     requirePositive(limit);
-    synchronized (lock) {
-      return users.tailMap(after, false).values().stream().limit(limit).toList();
+    return page(users.tailMap(after, false).values(), limit);
+  }
+
+  /**
+   * Runs {@code decide} on the user as stored, without the lock, then {@code write} with the lock
+   * held, if the user is still at the version decided on; else again on the user as it is now. The
+   * last attempt runs both under the lock, where no other write can come first.
+   */
+  private <D> User readModifyWrite(UserId id, Function<User, D> decide, BiFunction<User, D, User> write) {
+    for (int attempt = 1; attempt < ATTEMPTS; attempt++) {
+      var read = stored(id);
+      var decision = decide.apply(read);
+      synchronized (lock) {
+        if (stored(id).version() == read.version()) {
+          return write.apply(read, decision);
+        }
+      }
     }
+    synchronized (lock) {
+      var current = stored(id);
+      return write.apply(current, decide.apply(current));
+    }
+  }
+
+  private User stored(UserId id) {
+    var user = users.get(id);
+    if (user == null) {
+      throw new UserNotFoundException(id);
+    }
+    return user;
+  }
+
+  /** The first {@code limit} of {@code users}, visiting no more of them than it returns. */
+  private static List<User> page(Collection<User> users, int limit) {
+    var page = new ArrayList<User>(Math.min(limit, 1024));
+    for (var iterator = users.iterator(); page.size() < limit && iterator.hasNext(); ) {
+      page.add(iterator.next());
+    }
+    return List.copyOf(page);
   }
 
   /** Whether no user but {@code owner} has the email; call holding the lock. */
@@ -145,18 +188,6 @@ public final class InMemoryUserRepository implements UserRepository {
     users.put(stored.id(), stored);
     idByCanonicalEmail.put(stored.email().canonical(), stored.id());
     return stored;
-  }
-
-  /** The stored user, if it is still the version {@code read}; call holding the lock. */
-  private User requireUnchanged(User read) {
-    var current = users.get(read.id());
-    if (current == null) {
-      throw new UserNotFoundException(read.id());
-    }
-    if (current.version() != read.version()) {
-      throw new VersionConflictException(read.id());
-    }
-    return current;
   }
 
   private static void requirePositive(int limit) {
