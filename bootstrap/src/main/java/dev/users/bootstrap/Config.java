@@ -145,7 +145,8 @@ record Config(
         var missing = cert.isEmpty() ? "USERS_TLS_CERT_FILE" : "USERS_TLS_KEY_FILE";
         throw new ConfigException(missing, "must be set too: TLS needs both a certificate chain and a private key");
       }
-      return Optional.of(new Tls(readableFile("USERS_TLS_CERT_FILE", cert), readableFile("USERS_TLS_KEY_FILE", key)));
+      return Optional.of(TlsFiles.check(
+          new Tls(readableFile("USERS_TLS_CERT_FILE", cert), readableFile("USERS_TLS_KEY_FILE", key))));
     }
 
     private static Path readableFile(String name, String text) {

@@ -3,9 +3,13 @@ package dev.users.bootstrap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,6 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigTest {
+
+  private static final Path CERTIFICATE = resource("tls/server.pem");
+  private static final Path KEY = resource("tls/server.key");
 
   @Test
   void defaultsWorkAgainstALocalPostgresql() {
@@ -97,12 +104,67 @@ class ConfigTest {
   }
 
   @Test
-  void tlsIsOnWhenBothFilesAreGiven(@TempDir Path dir) throws Exception {
-    var cert = Files.writeString(dir.resolve("cert.pem"), "pem");
-    var key = Files.writeString(dir.resolve("key.pem"), "pem");
+  void tlsIsOnWhenBothFilesAreGiven() {
+    var config = Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", KEY.toString()));
 
-    var config = Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", key.toString()));
+    assertThat(config.tls()).contains(new Config.Tls(CERTIFICATE, KEY));
+  }
 
-    assertThat(config.tls()).contains(new Config.Tls(cert, key));
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "garbage|USERS_TLS_CERT_FILE must name a PEM file holding an X.509 certificate chain",
+      "''|USERS_TLS_CERT_FILE must name a PEM file holding an X.509 certificate chain",
+      "-----BEGIN CERTIFICATE-----\\nnot base64\\n-----END CERTIFICATE-----|"
+          + "USERS_TLS_CERT_FILE must name a PEM file holding an X.509 certificate chain",
+  })
+  void aCertificateFileThatIsNoCertificateIsOneLineNamingTheVariable(String content, String message, @TempDir Path dir)
+      throws Exception {
+    var cert = Files.writeString(dir.resolve("cert.pem"), content.replace("\\n", "\n"));
+
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", KEY.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(message)
+        .hasMessageNotContaining("\n")
+        .hasNoCause();
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "garbage",
+      "''",
+      "-----BEGIN PRIVATE KEY-----\\nnot base64!\\n-----END PRIVATE KEY-----",
+      "-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----",
+  })
+  void aKeyFileThatIsNoPkcs8KeyIsOneLineNamingTheVariable(String content, @TempDir Path dir) throws Exception {
+    var key = Files.writeString(dir.resolve("key.pem"), content.replace("\\n", "\n"));
+
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", key.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("USERS_TLS_KEY_FILE must name a PEM file holding a PKCS#8 RSA or EC private key")
+        .hasMessageNotContaining("\n")
+        .hasNoCause();
+  }
+
+  @Test
+  void aKeyThatDoesNotMatchTheCertificateIsOneLineNamingTheKey(@TempDir Path dir) throws Exception {
+    var generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(256);
+    var otherKey = Files.writeString(dir.resolve("other.key"), "-----BEGIN PRIVATE KEY-----\n"
+        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+            .encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
+        + "\n-----END PRIVATE KEY-----\n");
+
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", otherKey.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_TLS_KEY_FILE does not match the certificate in USERS_TLS_CERT_FILE (\"" + otherKey + "\")")
+        .hasNoCause();
+  }
+
+  private static Path resource(String name) {
+    try {
+      return Path.of(ConfigTest.class.getClassLoader().getResource(name).toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
