@@ -1,6 +1,7 @@
 package dev.users.bootstrap;
 
 import dev.users.adapter.grpc.CallInterceptors;
+import dev.users.adapter.grpc.RequestDecoding;
 import dev.users.adapter.grpc.UserGrpcService;
 import dev.users.api.v1.UserServiceGrpc;
 import dev.users.application.delete.DeleteUserService;
@@ -116,8 +117,8 @@ final class UsersServer {
 
     var limits = config.limits();
     var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config))
-        .addService(service)
-        .addService(health.getHealthService())
+        .addService(RequestDecoding.guard(service))
+        .addService(RequestDecoding.guard(health.getHealthService()))
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
         // Request metadata is a request id and auth at most; 8 KiB matches common proxies.
         .maxInboundMetadataSize(8 * 1024)
@@ -133,7 +134,7 @@ final class UsersServer {
         .keepAliveTime(2, TimeUnit.MINUTES)
         .keepAliveTimeout(20, TimeUnit.SECONDS);
     if (reflectionEnabled(config)) {
-      builder.addService(ProtoReflectionServiceV1.newInstance());
+      builder.addService(RequestDecoding.guard(ProtoReflectionServiceV1.newInstance()));
     }
     CallInterceptors.installOn(builder, config.defaultDeadline(), scheduler);
     return builder.build();

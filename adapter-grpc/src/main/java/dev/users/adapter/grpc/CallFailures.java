@@ -1,5 +1,6 @@
 package dev.users.adapter.grpc;
 
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -36,5 +37,18 @@ final class CallFailures {
       default -> { }
     }
     return StatusProto.toStatusRuntimeException(status);
+  }
+
+  /**
+   * A request message that cannot be decoded: the caller's to fix, answered INVALID_ARGUMENT, and
+   * logged in one line (no stack trace: the problem is in the bytes, not in this code).
+   *
+   * @param problem what protobuf says is wrong with the bytes
+   */
+  static StatusRuntimeException undecodable(String fullMethodName, String problem) {
+    log.warn("undecodable request to {}: {}", fullMethodName, problem);
+    return Status.INVALID_ARGUMENT
+        .withDescription("the request message cannot be decoded: " + problem)
+        .asRuntimeException(new Metadata());
   }
 }

@@ -122,9 +122,9 @@ final class InProcessUserService implements AfterEachCallback {
     String name = InProcessServerBuilder.generateName();
     scheduler = Executors.newSingleThreadScheduledExecutor();
     var builder = InProcessServerBuilder.forName(name)
-        .addService(replacement != null
+        .addService(RequestDecoding.guard(replacement != null
             ? replacement
-            : new UserGrpcService(register, get, update, delete, list, importUsers));
+            : new UserGrpcService(register, get, update, delete, list, importUsers)));
     innermost.forEach(builder::intercept);
     CallInterceptors.installOn(builder, defaultDeadline, scheduler);
     try {
