@@ -1,6 +1,7 @@
 package dev.users.bootstrap;
 
 import dev.users.adapter.grpc.CallInterceptors;
+import dev.users.adapter.grpc.MetadataLimitInterceptor;
 import dev.users.adapter.grpc.RequestDecoding;
 import dev.users.adapter.grpc.UserGrpcService;
 import dev.users.api.v1.UserServiceGrpc;
@@ -42,6 +43,11 @@ final class UsersServer {
    * balancer stops routing within seconds of a database outage, rarely enough to cost nothing.
    */
   private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(5);
+
+  /** Request metadata is a request id and auth at most; 8 KiB matches common proxies. */
+  private static final int METADATA_LIMIT = 8 * 1024;
+
+  private static final int TRANSPORT_METADATA_LIMIT = 64 * 1024;
 
   /** After the grace period, how long cancelled calls get to unwind before the pool closes. */
   private static final Duration FORCED_SHUTDOWN_WAIT = Duration.ofSeconds(5);
@@ -120,8 +126,9 @@ final class UsersServer {
         .addService(RequestDecoding.guard(service))
         .addService(RequestDecoding.guard(health.getHealthService()))
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
-        // Request metadata is a request id and auth at most; 8 KiB matches common proxies.
-        .maxInboundMetadataSize(8 * 1024)
+        // MetadataLimitInterceptor applies the real limit to each call; the transport's, far
+        // above it, only bounds memory (beyond it one call, beyond 1.25 times it the connection fails).
+        .maxInboundMetadataSize(TRANSPORT_METADATA_LIMIT)
         .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
         // Recycling connections lets load balancers spread long-lived clients over new replicas;
         // the grace lets calls in flight finish first.
@@ -136,6 +143,7 @@ final class UsersServer {
     if (reflectionEnabled(config)) {
       builder.addService(RequestDecoding.guard(ProtoReflectionServiceV1.newInstance()));
     }
+    builder.intercept(new MetadataLimitInterceptor(METADATA_LIMIT));
     CallInterceptors.installOn(builder, config.defaultDeadline(), scheduler);
     return builder.build();
   }

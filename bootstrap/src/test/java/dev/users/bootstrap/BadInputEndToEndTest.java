@@ -2,7 +2,19 @@ package dev.users.bootstrap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
 import dev.users.adapter.grpc.RawCall;
+import dev.users.api.v1.GetUserRequest;
+import dev.users.api.v1.UserServiceGrpc;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.LinkedBlockingQueue;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -53,5 +65,44 @@ class BadInputEndToEndTest {
     assertThat(outcome.status().getCode()).as(method).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(outcome.status().getDescription()).contains("invalid UTF-8");
     assertThat(outcome.trailers().get(REQUEST_ID)).isEqualTo("trace-undecodable");
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {9 * 1024, 12 * 1024, 40 * 1024})
+  void oversizedMetadataFailsItsOwnCallOnlyWithResourceExhausted(int headerBytes) throws Exception {
+    var watch = new LinkedBlockingQueue<Object>();
+    HealthGrpc.newStub(channel).watch(HealthCheckRequest.getDefaultInstance(), new StreamObserver<>() {
+      @Override
+      public void onNext(HealthCheckResponse response) {
+        watch.add(response.getStatus());
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        watch.add(Status.fromThrowable(error).getCode());
+      }
+
+      @Override
+      public void onCompleted() {
+        watch.add("completed");
+      }
+    });
+    assertThat(watch.poll(10, TimeUnit.SECONDS)).as("the watch is open").isEqualTo(ServingStatus.SERVING);
+    var headers = new Metadata();
+    headers.put(Metadata.Key.of("x-padding", Metadata.ASCII_STRING_MARSHALLER), "p".repeat(headerBytes));
+
+    var failure = catchThrowableOfType(StatusRuntimeException.class, () -> UserServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .getUser(GetUserRequest.newBuilder().setId("0190b6e0-5f2a-7c3e-9a4b-3c2d1e0f9a8b").build()));
+
+    System.out.printf("metadata of %d bytes: %s%n", headerBytes, failure == null ? "OK" : failure.getStatus());
+    assertThat(failure).isNotNull();
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(failure.getStatus().getDescription()).contains("metadata", "8192");
+    var check = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.getDefaultInstance());
+    assertThat(check.getStatus()).isEqualTo(ServingStatus.SERVING);
+    assertThat(watch.poll()).as("what the open watch received meanwhile").isNull();
   }
 }
