@@ -1,6 +1,7 @@
 package dev.users.bootstrap;
 
 import dev.users.adapter.grpc.CallInterceptors;
+import dev.users.adapter.grpc.InFlightLimitInterceptor;
 import dev.users.adapter.grpc.MetadataLimitInterceptor;
 import dev.users.adapter.grpc.RequestDecoding;
 import dev.users.adapter.grpc.UserGrpcService;
@@ -14,6 +15,7 @@ import dev.users.application.update.UpdateUserService;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -48,6 +50,13 @@ final class UsersServer {
   private static final int METADATA_LIMIT = 8 * 1024;
 
   private static final int TRANSPORT_METADATA_LIMIT = 64 * 1024;
+
+  /**
+   * Unary users API calls in flight per pooled database connection: one running and three
+   * waiting at most the connection timeout for it. Calls beyond would only wait that long to be
+   * answered UNAVAILABLE, so they are answered at once.
+   */
+  private static final int IN_FLIGHT_PER_POOLED_CONNECTION = 4;
 
   /** After the grace period, how long cancelled calls get to unwind before the pool closes. */
   private static final Duration FORCED_SHUTDOWN_WAIT = Duration.ofSeconds(5);
@@ -123,8 +132,15 @@ final class UsersServer {
 
     var limits = config.limits();
     var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config))
-        .addService(RequestDecoding.guard(service))
+        .addService(ServerInterceptors.intercept(RequestDecoding.guard(service),
+            new InFlightLimitInterceptor(IN_FLIGHT_PER_POOLED_CONNECTION * config.postgres().maxPoolSize())))
         .addService(RequestDecoding.guard(health.getHealthService()))
+        // Virtual threads: a call blocked on storage holds no platform thread, and the thread count
+        // needs no bound of its own, since InFlightLimitInterceptor bounds the calls that block.
+        // Unlike a bounded pool, it never queues a call's callbacks behind blocked ones, nor
+        // rejects a task: grpc-java answers a rejected task with RST_STREAM (INTERNAL to the
+        // client) and a WARNING stack trace. It holds no thread while idle: no shutdown needed.
+        .executor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("users-call-", 0).factory()))
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
         // MetadataLimitInterceptor applies the real limit to each call; the transport's, far
         // above it, only bounds memory (beyond it one call, beyond 1.25 times it the connection fails).

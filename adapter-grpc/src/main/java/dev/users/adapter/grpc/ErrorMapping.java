@@ -53,7 +53,7 @@ final class ErrorMapping {
   static Status toStatus(Throwable error, UnaryOperator<String> fieldPath) {
     return switch (error) {
       case DomainException e -> domainStatus(e, fieldPath);
-      case StorageUnavailableException e -> storageUnavailable();
+      case StorageUnavailableException e -> unavailable();
       case StatusRuntimeException e -> StatusProto.fromStatusAndTrailers(e.getStatus(), e.getTrailers());
       case StatusException e -> StatusProto.fromStatusAndTrailers(e.getStatus(), e.getTrailers());
       default -> unexpected();
@@ -98,7 +98,11 @@ final class ErrorMapping {
         .build();
   }
 
-  private static Status storageUnavailable() {
+  /**
+   * Storage unreachable, or more calls than it can serve: nothing took effect, and the client
+   * should retry after the delay.
+   */
+  static Status unavailable() {
     return status(Code.UNAVAILABLE, UNAVAILABLE_MESSAGE, RetryInfo.newBuilder().setRetryDelay(RETRY_DELAY).build());
   }
 
