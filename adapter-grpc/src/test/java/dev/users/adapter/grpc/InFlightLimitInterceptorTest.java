@@ -8,11 +8,17 @@ import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.GetUserResponse;
 import dev.users.api.v1.ListUsersRequest;
 import dev.users.application.list.UserPage;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -21,11 +27,27 @@ class InFlightLimitInterceptorTest {
 
   private static final GetUserRequest GET_USER = GetUserRequest.newBuilder().setId(TestUsers.ID).build();
 
-  @RegisterExtension
-  final InProcessUserService service = new InProcessUserService().withInnermost(new InFlightLimitInterceptor(1));
-
   private final CountDownLatch entered = new CountDownLatch(1);
   private final CountDownLatch release = new CountDownLatch(1);
+  /** Counted once the limiter has seen a call complete, which the client may not wait for. */
+  private final Semaphore completed = new Semaphore(0);
+
+  @RegisterExtension
+  final InProcessUserService service = new InProcessUserService()
+      .withInnermost(new InFlightLimitInterceptor(1))
+      .withInnermost(new ServerInterceptor() {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+          return new SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+            @Override
+            public void onComplete() {
+              super.onComplete();
+              completed.release();
+            }
+          };
+        }
+      });
 
   @Test
   void aUnaryCallBeyondTheLimitIsRefusedAtOnceWithRetryInfoAndAFinishedCallFreesItsPlace() throws Exception {
@@ -37,6 +59,8 @@ class InFlightLimitInterceptorTest {
     assertThat(StatusDetails.detail(refused, RetryInfo.class).getRetryDelay().getSeconds()).isEqualTo(1);
     release.countDown();
     assertThat(running.get(10, TimeUnit.SECONDS).getUser().getId()).isEqualTo(TestUsers.ID);
+    // The refused call and the one that ran.
+    assertThat(completed.tryAcquire(2, 10, TimeUnit.SECONDS)).as("both calls completed on the server").isTrue();
     assertThat(service.blockingStub().withDeadlineAfter(10, TimeUnit.SECONDS).getUser(GET_USER).getUser().getId())
         .isEqualTo(TestUsers.ID);
   }
