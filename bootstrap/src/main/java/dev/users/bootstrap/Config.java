@@ -37,7 +37,15 @@ record Config(
   record Tls(Path certificateChain, Path privateKey) {}
 
   /** Per-connection bounds that keep one client from exhausting the server. */
-  record Limits(int maxInboundMessageBytes, int maxConcurrentCallsPerConnection, Duration maxConnectionAge) {}
+  /**
+   * @param maxUnaryCallsInFlight unary users-API calls the service runs or has waiting at once;
+   *     one more is refused at once with UNAVAILABLE instead of waiting for a connection in vain
+   */
+  record Limits(
+      int maxInboundMessageBytes,
+      int maxConcurrentCallsPerConnection,
+      Duration maxConnectionAge,
+      int maxUnaryCallsInFlight) {}
 
   static final Map<String, String> VARIABLES = Map.ofEntries(
       Map.entry("USERS_GRPC_PORT", "50051"),
@@ -60,6 +68,7 @@ record Config(
       Map.entry("USERS_TLS_KEY_FILE", ""),
       Map.entry("USERS_MAX_MESSAGE_BYTES", "1048576"),
       Map.entry("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", "100"),
+      Map.entry("USERS_MAX_UNARY_CALLS_IN_FLIGHT", "256"),
       Map.entry("USERS_MAX_CONNECTION_AGE", "30m"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
@@ -101,7 +110,8 @@ record Config(
         new Limits(
             read.integer("USERS_MAX_MESSAGE_BYTES", 1_024, 64 * 1_024 * 1_024),
             read.integer("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", 1, 100_000),
-            read.duration("USERS_MAX_CONNECTION_AGE", Duration.ofSeconds(1), Duration.ofDays(30))));
+            read.duration("USERS_MAX_CONNECTION_AGE", Duration.ofSeconds(1), Duration.ofDays(30)),
+            read.integer("USERS_MAX_UNARY_CALLS_IN_FLIGHT", 1, 100_000)));
   }
 
   /** Reads one variable at a time, so that every error names the variable it is about. */
@@ -169,7 +179,8 @@ record Config(
         var missing = cert.isEmpty() ? "USERS_TLS_CERT_FILE" : "USERS_TLS_KEY_FILE";
         throw new ConfigException(missing, "must be set too: TLS needs both a certificate chain and a private key");
       }
-      return Optional.of(new Tls(readableFile("USERS_TLS_CERT_FILE", cert), readableFile("USERS_TLS_KEY_FILE", key)));
+      return Optional.of(TlsFiles.check(
+          new Tls(readableFile("USERS_TLS_CERT_FILE", cert), readableFile("USERS_TLS_KEY_FILE", key))));
     }
 
     private static Path readableFile(String name, String text) {

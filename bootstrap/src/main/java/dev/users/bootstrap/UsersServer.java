@@ -1,6 +1,9 @@
 package dev.users.bootstrap;
 
 import dev.users.adapter.grpc.CallInterceptors;
+import dev.users.adapter.grpc.InFlightLimitInterceptor;
+import dev.users.adapter.grpc.MetadataLimitInterceptor;
+import dev.users.adapter.grpc.RequestDecoding;
 import dev.users.adapter.grpc.UserGrpcService;
 import dev.users.api.v1.UserServiceGrpc;
 import dev.users.application.delete.DeleteUserService;
@@ -44,6 +47,11 @@ final class UsersServer {
    * own verdict up to date), so readiness lags it by at most this.
    */
   private static final Duration HEALTH_CHECK_INTERVAL = Duration.ofMillis(100);
+
+  /** Request metadata is a request id and auth at most; 8 KiB matches common proxies. */
+  private static final int METADATA_LIMIT = 8 * 1024;
+
+  private static final int TRANSPORT_METADATA_LIMIT = 64 * 1024;
 
   /** After the grace period, how long cancelled calls get to unwind before the pool closes. */
   private static final Duration FORCED_SHUTDOWN_WAIT = Duration.ofSeconds(5);
@@ -126,11 +134,20 @@ final class UsersServer {
 
     var limits = config.limits();
     var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config))
-        .addService(CallInterceptors.usersApi(service.bindService(), config.deadlines(), scheduler))
-        .addService(ServerInterceptors.intercept(health.getHealthService(), watches))
+        .addService(ServerInterceptors.intercept(
+            CallInterceptors.usersApi(RequestDecoding.guard(service), config.deadlines(), scheduler),
+            new InFlightLimitInterceptor(limits.maxUnaryCallsInFlight())))
+        .addService(ServerInterceptors.intercept(RequestDecoding.guard(health.getHealthService()), watches))
+        // Virtual threads: a call blocked on storage holds no platform thread, and the thread count
+        // needs no bound of its own, since InFlightLimitInterceptor bounds the calls that block.
+        // Unlike a bounded pool, it never queues a call's callbacks behind blocked ones, nor
+        // rejects a task: grpc-java answers a rejected task with RST_STREAM (INTERNAL to the
+        // client) and a WARNING stack trace. It holds no thread while idle: no shutdown needed.
+        .executor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("users-call-", 0).factory()))
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
-        // Request metadata is a request id and auth at most; 8 KiB matches common proxies.
-        .maxInboundMetadataSize(8 * 1024)
+        // MetadataLimitInterceptor applies the real limit to each call; the transport's, far
+        // above it, only bounds memory (beyond it one call, beyond 1.25 times it the connection fails).
+        .maxInboundMetadataSize(TRANSPORT_METADATA_LIMIT)
         .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
         // Recycling connections lets load balancers spread long-lived clients over new replicas;
         // the grace lets calls in flight finish first.
@@ -143,8 +160,9 @@ final class UsersServer {
         .keepAliveTime(2, TimeUnit.MINUTES)
         .keepAliveTimeout(20, TimeUnit.SECONDS);
     if (reflectionEnabled(config)) {
-      builder.addService(ProtoReflectionServiceV1.newInstance());
+      builder.addService(RequestDecoding.guard(ProtoReflectionServiceV1.newInstance()));
     }
+    builder.intercept(new MetadataLimitInterceptor(METADATA_LIMIT));
     CallInterceptors.installOn(builder);
     return builder.build();
   }

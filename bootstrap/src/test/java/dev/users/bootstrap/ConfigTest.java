@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.adapter.grpc.DeadlinePolicy;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -15,6 +19,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigTest {
+
+  private static final Path CERTIFICATE = resource("tls/server.pem");
+  private static final Path KEY = resource("tls/server.key");
 
   @Test
   void defaultsWorkAgainstALocalPostgresql() {
@@ -32,6 +39,7 @@ class ConfigTest {
     assertThat(config.deadlines())
         .isEqualTo(new DeadlinePolicy(Duration.ofSeconds(10), Duration.ofMinutes(10), Optional.empty(), false));
     assertThat(config.tls()).isEmpty();
+    assertThat(config.limits().maxUnaryCallsInFlight()).isEqualTo(256);
   }
 
   @Test
@@ -90,6 +98,7 @@ class ConfigTest {
       "USERS_STREAM_DEFAULT_DEADLINE|forever|USERS_STREAM_DEFAULT_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"forever\"",
       "USERS_MAX_DEADLINE|0s|USERS_MAX_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"0s\"",
       "USERS_REQUIRE_DEADLINE|yes|USERS_REQUIRE_DEADLINE must be true or false, got \"yes\"",
+      "USERS_MAX_UNARY_CALLS_IN_FLIGHT|0|USERS_MAX_UNARY_CALLS_IN_FLIGHT must be an integer from 1 to 100000, got \"0\"",
       "USERS_DB_URL|jdbc:mysql://x/y|USERS_DB_URL must start with jdbc:postgresql://, got \"jdbc:mysql://x/y\"",
       "USERS_DB_SCHEMA|Users; drop|USERS_DB_SCHEMA must be a lower-case SQL identifier (letters, digits, _; at most 63), got \"Users; drop\"",
       "USERS_DB_POOL_SIZE|0|USERS_DB_POOL_SIZE must be an integer from 1 to 1000, got \"0\"",
@@ -120,12 +129,67 @@ class ConfigTest {
   }
 
   @Test
-  void tlsIsOnWhenBothFilesAreGiven(@TempDir Path dir) throws Exception {
-    var cert = Files.writeString(dir.resolve("cert.pem"), "pem");
-    var key = Files.writeString(dir.resolve("key.pem"), "pem");
+  void tlsIsOnWhenBothFilesAreGiven() {
+    var config = Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", KEY.toString()));
 
-    var config = Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", key.toString()));
+    assertThat(config.tls()).contains(new Config.Tls(CERTIFICATE, KEY));
+  }
 
-    assertThat(config.tls()).contains(new Config.Tls(cert, key));
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "garbage|USERS_TLS_CERT_FILE must name a PEM file holding an X.509 certificate chain",
+      "''|USERS_TLS_CERT_FILE must name a PEM file holding an X.509 certificate chain",
+      "-----BEGIN CERTIFICATE-----\\nnot base64\\n-----END CERTIFICATE-----|"
+          + "USERS_TLS_CERT_FILE must name a PEM file holding an X.509 certificate chain",
+  })
+  void aCertificateFileThatIsNoCertificateIsOneLineNamingTheVariable(String content, String message, @TempDir Path dir)
+      throws Exception {
+    var cert = Files.writeString(dir.resolve("cert.pem"), content.replace("\\n", "\n"));
+
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", KEY.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(message)
+        .hasMessageNotContaining("\n")
+        .hasNoCause();
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "garbage",
+      "''",
+      "-----BEGIN PRIVATE KEY-----\\nnot base64!\\n-----END PRIVATE KEY-----",
+      "-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----",
+  })
+  void aKeyFileThatIsNoPkcs8KeyIsOneLineNamingTheVariable(String content, @TempDir Path dir) throws Exception {
+    var key = Files.writeString(dir.resolve("key.pem"), content.replace("\\n", "\n"));
+
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", key.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("USERS_TLS_KEY_FILE must name a PEM file holding a PKCS#8 RSA or EC private key")
+        .hasMessageNotContaining("\n")
+        .hasNoCause();
+  }
+
+  @Test
+  void aKeyThatDoesNotMatchTheCertificateIsOneLineNamingTheKey(@TempDir Path dir) throws Exception {
+    var generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(256);
+    var otherKey = Files.writeString(dir.resolve("other.key"), "-----BEGIN PRIVATE KEY-----\n"
+        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+            .encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
+        + "\n-----END PRIVATE KEY-----\n");
+
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", otherKey.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_TLS_KEY_FILE does not match the certificate in USERS_TLS_CERT_FILE (\"" + otherKey + "\")")
+        .hasNoCause();
+  }
+
+  private static Path resource(String name) {
+    try {
+      return Path.of(ConfigTest.class.getClassLoader().getResource(name).toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -8,10 +8,13 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged service jar as an operator runs it: a separate JVM, configured by environment
@@ -29,6 +32,18 @@ class ServiceJarIT {
     assertThat(service.exitCode()).isEqualTo(2);
     assertThat(service.output()).containsExactly(
         "users-service: invalid configuration: USERS_GRPC_PORT must be an integer from 0 to 65535, got \"fifty\"");
+  }
+
+  @Test
+  void aGarbageTlsCertificateStopsStartUpWithOneLineNamingIt(@TempDir Path dir) throws Exception {
+    var certificate = Files.writeString(dir.resolve("cert.pem"), "not a certificate");
+    var key = Path.of("target", "test-classes", "tls", "server.key");
+
+    var service = services.start(Map.of("USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString()));
+
+    assertThat(service.exitCode()).isEqualTo(2);
+    assertThat(service.output()).containsExactly("users-service: invalid configuration: USERS_TLS_CERT_FILE must name"
+        + " a PEM file holding an X.509 certificate chain, got \"" + certificate + "\"");
   }
 
   @Test

@@ -44,7 +44,7 @@ final class DeadlinePolicyInterceptor implements ServerInterceptor {
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     var requested = Context.current().getDeadline();
     if (requested == null && policy.required()) {
-      var refusal = ErrorMapping.toStatusException(
+      var refusal = CallFailures.report(
           InvalidInputException.of("deadline", "must be set, as this server refuses calls without one (grpc-timeout)"),
           UnaryOperator.identity());
       call.close(refusal.getStatus(), refusal.getTrailers());

@@ -21,20 +21,17 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.util.function.UnaryOperator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The one translation of failures into gRPC statuses, shared by every RPC, by the per-item
- * failures of ImportUsers and by {@link UnexpectedErrorInterceptor}.
+ * The one translation of failures into gRPC statuses, shared by every RPC (through
+ * {@link CallFailures}, which also logs) and by the per-item failures of ImportUsers. A pure
+ * function: it logs nothing.
  *
  * <p>Domain errors carry messages written for the caller and pass on with google.rpc details.
- * Anything unexpected becomes INTERNAL with a generic message and is logged here, under the call's
- * request id: its text may hold SQL, host names or class names that are no business of clients.
+ * Anything unexpected becomes INTERNAL with a generic message: its text may hold SQL, host names
+ * or class names that are no business of clients.
  */
 final class ErrorMapping {
-
-  private static final Logger log = LoggerFactory.getLogger(ErrorMapping.class);
 
   static final String ERROR_DOMAIN = "users.v1";
   static final String USER_RESOURCE_TYPE = "users.v1.User";
@@ -54,23 +51,15 @@ final class ErrorMapping {
    * @param fieldPath maps a field named by the domain ({@code email}) to its path in the request
    *     ({@code user.email})
    */
-  static StatusRuntimeException toStatusException(Throwable error, UnaryOperator<String> fieldPath) {
-    return StatusProto.toStatusRuntimeException(toStatus(error, fieldPath));
-  }
-
-  /**
-   * @param fieldPath maps a field named by the domain ({@code email}) to its path in the request
-   *     ({@code user.email})
-   */
   static Status toStatus(Throwable error, UnaryOperator<String> fieldPath) {
     return switch (error) {
       case DomainException e -> domainStatus(e, fieldPath);
-      case StorageUnavailableException e -> storageUnavailable(e);
+      case StorageUnavailableException e -> unavailable();
       case CallCancelledException e -> Status.newBuilder().setMessage(e.getMessage())
           .setCode((e.deadlinePassed() ? Code.DEADLINE_EXCEEDED : Code.CANCELLED).getNumber()).build();
       case StatusRuntimeException e -> StatusProto.fromStatusAndTrailers(e.getStatus(), e.getTrailers());
       case StatusException e -> StatusProto.fromStatusAndTrailers(e.getStatus(), e.getTrailers());
-      default -> unexpected(error);
+      default -> unexpected();
     };
   }
 
@@ -112,14 +101,15 @@ final class ErrorMapping {
         .build();
   }
 
-  private static Status storageUnavailable(StorageUnavailableException error) {
-    // The message says what failed; a stack trace per call would flood the log during an outage.
-    log.warn("storage unavailable: {}", error.getMessage());
+  /**
+   * Storage unreachable, or more calls than it can serve: nothing took effect, and the client
+   * should retry after the delay.
+   */
+  static Status unavailable() {
     return status(Code.UNAVAILABLE, UNAVAILABLE_MESSAGE, RetryInfo.newBuilder().setRetryDelay(RETRY_DELAY).build());
   }
 
-  private static Status unexpected(Throwable error) {
-    log.error("unexpected failure, answered with INTERNAL", error);
+  private static Status unexpected() {
     return Status.newBuilder().setCode(Code.INTERNAL.getNumber()).setMessage(INTERNAL_MESSAGE).build();
   }
 

@@ -10,8 +10,8 @@ import io.grpc.Status;
 import java.util.function.UnaryOperator;
 
 /**
- * Answers an exception that escapes the service's code with the status {@link ErrorMapping} gives
- * it (INTERNAL, logged, for anything unexpected). Left to itself, grpc-java would cancel the call
+ * Answers an exception that escapes the service's code as every RPC answers its failures, through
+ * {@link CallFailures} (INTERNAL, logged once, for anything unexpected). Left to itself, grpc-java would cancel the call
  * with UNKNOWN and log the exception through java.util.logging, away from the call's request id.
  */
 public final class UnexpectedErrorInterceptor implements ServerInterceptor {
@@ -42,9 +42,9 @@ public final class UnexpectedErrorInterceptor implements ServerInterceptor {
       super.close(status, trailers);
     }
 
-    /** Maps (and so logs) the failure, then closes the call unless it has already ended. */
+    /** Reports the failure, then closes the call unless it has already ended. */
     void fail(RuntimeException error) {
-      var failure = ErrorMapping.toStatusException(error, UnaryOperator.identity());
+      var failure = CallFailures.report(error, UnaryOperator.identity());
       if (!closed && !isCancelled()) {
         close(failure.getStatus(), failure.getTrailers());
       }

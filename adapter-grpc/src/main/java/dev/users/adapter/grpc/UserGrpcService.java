@@ -109,7 +109,7 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
     try {
       response = call.get();
     } catch (RuntimeException e) {
-      responses.onError(ErrorMapping.toStatusException(e, fieldPath));
+      responses.onError(CallFailures.report(e, fieldPath));
       return;
     }
     responses.onNext(response);

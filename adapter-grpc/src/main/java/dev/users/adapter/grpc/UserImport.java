@@ -105,7 +105,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
       outcomes = importUsers.importBatch(List.copyOf(batch));
     } catch (RuntimeException e) {
       stop();
-      responses.onError(ErrorMapping.toStatusException(e, UnaryOperator.identity()));
+      responses.onError(CallFailures.report(e, UnaryOperator.identity()));
       return false;
     }
     for (var outcome : outcomes) {

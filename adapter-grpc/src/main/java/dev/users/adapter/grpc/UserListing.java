@@ -58,7 +58,7 @@ final class UserListing {
     var resumeAfter = violations.check(() -> PageTokens.decode(request.getPageToken()));
     var invalid = violations.failure();
     if (invalid.isPresent()) {
-      responses.onError(ErrorMapping.toStatusException(invalid.get(), UnaryOperator.identity()));
+      responses.onError(CallFailures.report(invalid.get(), UnaryOperator.identity()));
       return;
     }
     long limit = request.getPageSize() == 0 ? Long.MAX_VALUE : request.getPageSize();
@@ -92,7 +92,7 @@ final class UserListing {
       page = list.list(new ListUsersQuery(Optional.ofNullable(after), (int) Math.min(CHUNK_SIZE, remaining)));
     } catch (RuntimeException e) {
       stop();
-      responses.onError(ErrorMapping.toStatusException(e, UnaryOperator.identity()));
+      responses.onError(CallFailures.report(e, UnaryOperator.identity()));
       return;
     }
     var message = ListUsersResponse.newBuilder();

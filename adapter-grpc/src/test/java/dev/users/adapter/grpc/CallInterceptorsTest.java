@@ -47,7 +47,7 @@ class CallInterceptorsTest {
   final LogCapture accessLog = LogCapture.of("access");
 
   @RegisterExtension
-  final LogCapture errorLog = LogCapture.of(ErrorMapping.class);
+  final LogCapture errorLog = LogCapture.of(CallFailures.class);
 
   private final AtomicReference<Metadata> headers = new AtomicReference<>();
   private final AtomicReference<Metadata> trailers = new AtomicReference<>();

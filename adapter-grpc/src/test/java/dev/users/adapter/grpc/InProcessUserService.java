@@ -146,7 +146,7 @@ final class InProcessUserService implements AfterEachCallback {
         ? replacement
         : new UserGrpcService(register, get, update, delete, list, importUsers);
     var builder = InProcessServerBuilder.forName(name)
-        .addService(CallInterceptors.usersApi(ServerInterceptors.intercept(users, innermost), deadlines, scheduler));
+        .addService(CallInterceptors.usersApi(ServerInterceptors.intercept(RequestDecoding.guard(users), innermost), deadlines, scheduler));
     others.forEach(builder::addService);
     CallInterceptors.installOn(builder);
     builder.intercept(new CountingCalls());

@@ -109,11 +109,11 @@ class ListUsersTest {
   }
 
   @Test
-  void rejectsATokenThatWasEdited() {
+  void rejectsATruncatedToken() {
     var token = PageTokens.encode(TestUsers.directory(1).getFirst().id());
-    var edited = token.substring(0, 10) + (token.charAt(10) == 'A' ? 'B' : 'A') + token.substring(11);
+    var truncated = token.substring(0, token.length() - 2);
 
-    var failure = failureOf(() -> list(ListUsersRequest.newBuilder().setPageToken(edited).build()));
+    var failure = failureOf(() -> list(ListUsersRequest.newBuilder().setPageToken(truncated).build()));
 
     assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(badRequestFields(failure)).containsExactly("page_token");

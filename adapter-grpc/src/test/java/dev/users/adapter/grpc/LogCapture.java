@@ -58,6 +58,13 @@ final class LogCapture implements BeforeEachCallback, AfterEachCallback {
     appender.stop();
   }
 
+  /** The events logged so far and not yet taken by {@link #next()}. */
+  java.util.List<ILoggingEvent> remaining() {
+    var taken = new java.util.ArrayList<ILoggingEvent>();
+    events.drainTo(taken);
+    return taken;
+  }
+
   /** The next event the logger writes, waiting for it since calls end asynchronously. */
   ILoggingEvent next() throws InterruptedException {
     var event = events.poll(10, TimeUnit.SECONDS);

@@ -47,7 +47,7 @@ class UserGrpcServiceTest {
   final InProcessUserService service = new InProcessUserService();
 
   @RegisterExtension
-  final LogCapture errorLog = LogCapture.of(ErrorMapping.class);
+  final LogCapture errorLog = LogCapture.of(CallFailures.class);
 
   @Nested
   class CreateUser {
