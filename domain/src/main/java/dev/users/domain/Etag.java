@@ -14,7 +14,8 @@ public record Etag(long version) {
   }
 
   /**
-   * Reads an etag this service issued.
+   * Reads an etag in the form this service issues; it is not signed, so any well-formed one passes
+   * here, and a stale one is refused later by the version check.
    *
    * @throws InvalidInputException naming the field {@code etag} when the text is not one
    */
@@ -27,7 +28,7 @@ public record Etag(long version) {
     } catch (NumberFormatException e) {
       // Reported below, like every other text that is not an etag.
     }
-    throw InvalidInputException.of("etag", "is not an etag issued by this service");
+    throw InvalidInputException.of("etag", "is not a valid etag: send back the etag of a user read from this service unchanged");
   }
 
   @Override

@@ -21,6 +21,6 @@ class EtagTest {
   void rejectsTextItCouldNotHaveIssued(String text) {
     assertThatThrownBy(() -> Etag.parse(text))
         .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.violations())
-            .containsExactly(new FieldViolation("etag", "is not an etag issued by this service")));
+            .containsExactly(new FieldViolation("etag", "is not a valid etag: send back the etag of a user read from this service unchanged")));
   }
 }
