@@ -44,9 +44,9 @@ class RateLimitInterceptorTest {
   private static final RateLimit THREE_PER_SECOND = new RateLimit(3, Duration.ofSeconds(1));
   private static final int MAX_CALLERS = 5;
 
-  private static final Metadata.Key<String> SUBJECT = Metadata.Key.of("test-subject", Metadata.ASCII_STRING_MARSHALLER);
-  private static final Metadata.Key<String> ANONYMOUS = Metadata.Key.of("test-anonymous", Metadata.ASCII_STRING_MARSHALLER);
-  private static final Metadata.Key<String> PEER = Metadata.Key.of("test-peer", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Metadata.Key<String> SUBJECT = header("test-subject");
+  private static final Metadata.Key<String> ANONYMOUS = header("test-anonymous");
+  private static final Metadata.Key<String> PEER = header("test-peer");
 
   /** The limiter's clock, moved by the tests only. */
   private final AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1));
@@ -221,7 +221,8 @@ class RateLimitInterceptorTest {
     for (int call = 0; call < 3; call++) {
       caller.getUser(GET_USER);
     }
-    assertThat(failureOf(() -> caller.getUser(GET_USER)).getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(failureOf(() -> caller.getUser(GET_USER)).getStatus().getCode())
+        .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
   }
 
   private UserServiceGrpc.UserServiceBlockingStub as(String subject) {
@@ -229,7 +230,8 @@ class RateLimitInterceptorTest {
   }
 
   private UserServiceGrpc.UserServiceBlockingStub fromPeer(String address, int port) {
-    return stub(service).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(header(PEER, address + ":" + port)));
+    var headers = header(PEER, address + ":" + port);
+    return stub(service).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   private UserServiceGrpc.UserServiceBlockingStub anonymousFrom(String address) {
@@ -240,6 +242,10 @@ class RateLimitInterceptorTest {
 
   private static UserServiceGrpc.UserServiceBlockingStub stub(InProcessUserService service) {
     return service.blockingStub().withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  private static Metadata.Key<String> header(String name) {
+    return Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER);
   }
 
   private static Metadata header(Metadata.Key<String> key, String value) {
