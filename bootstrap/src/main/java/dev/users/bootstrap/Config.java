@@ -1,6 +1,7 @@
 package dev.users.bootstrap;
 
 import dev.users.adapter.grpc.DeadlinePolicy;
+import dev.users.adapter.grpc.RateLimit;
 import dev.users.adapter.persistence.PostgresSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,8 @@ record Config(
     Duration shutdownDrain,
     DeadlinePolicy deadlines,
     Optional<Tls> tls,
-    Limits limits) {
+    Limits limits,
+    Optional<RateLimit> rateLimit) {
 
   enum StorageKind { POSTGRES, MEMORY }
 
@@ -69,9 +71,12 @@ record Config(
       Map.entry("USERS_MAX_MESSAGE_BYTES", "1048576"),
       Map.entry("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", "100"),
       Map.entry("USERS_MAX_UNARY_CALLS_IN_FLIGHT", "256"),
-      Map.entry("USERS_MAX_CONNECTION_AGE", "30m"));
+      Map.entry("USERS_MAX_CONNECTION_AGE", "30m"),
+      Map.entry("USERS_RATE_LIMIT", ""));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+  private static final Pattern RATE = Pattern.compile("(\\d{1,9})/(s|m)");
+  private static final int MAX_RATE = 1_000_000;
   private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
   /** Reads the configuration from {@code env}, applying defaults for what is unset or empty. */
@@ -111,7 +116,8 @@ record Config(
             read.integer("USERS_MAX_MESSAGE_BYTES", 1_024, 64 * 1_024 * 1_024),
             read.integer("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", 1, 100_000),
             read.duration("USERS_MAX_CONNECTION_AGE", Duration.ofSeconds(1), Duration.ofDays(30)),
-            read.integer("USERS_MAX_UNARY_CALLS_IN_FLIGHT", 1, 100_000)));
+            read.integer("USERS_MAX_UNARY_CALLS_IN_FLIGHT", 1, 100_000)),
+        read.rateLimit("USERS_RATE_LIMIT"));
   }
 
   /** Reads one variable at a time, so that every error names the variable it is about. */
@@ -150,6 +156,25 @@ record Config(
     /** Empty when the variable is unset or empty, which has no default. */
     Optional<Duration> optionalDuration(String name, Duration min, Duration max) {
       return string(name).isEmpty() ? Optional.empty() : Optional.of(duration(name, min, max));
+    }
+
+    /** Empty when the variable is unset or empty: no limit. */
+    Optional<RateLimit> rateLimit(String name) {
+      if (string(name).isEmpty()) {
+        return Optional.empty();
+      }
+      return Optional.of(parse(name,
+          "a number of calls per second or per minute such as 200/s or 6000/m, from 1 to " + MAX_RATE
+              + ", or empty for no limit",
+          text -> {
+            var matcher = RATE.matcher(text);
+            if (!matcher.matches()) {
+              return null;
+            }
+            int calls = Integer.parseInt(matcher.group(1));
+            var period = matcher.group(2).equals("s") ? Duration.ofSeconds(1) : Duration.ofMinutes(1);
+            return calls >= 1 && calls <= MAX_RATE ? new RateLimit(calls, period) : null;
+          }));
     }
 
     boolean bool(String name) {

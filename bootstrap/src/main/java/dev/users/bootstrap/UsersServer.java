@@ -135,7 +135,8 @@ final class UsersServer {
     var limits = config.limits();
     var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config))
         .addService(ServerInterceptors.intercept(
-            CallInterceptors.usersApi(RequestDecoding.guard(service), config.deadlines(), scheduler),
+            CallInterceptors.usersApi(
+                RequestDecoding.guard(service), config.deadlines(), config.rateLimit(), scheduler),
             new InFlightLimitInterceptor(limits.maxUnaryCallsInFlight())))
         .addService(ServerInterceptors.intercept(RequestDecoding.guard(health.getHealthService()), watches))
         // Virtual threads: a call blocked on storage holds no platform thread, and the thread count

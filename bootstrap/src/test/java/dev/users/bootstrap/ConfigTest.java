@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.adapter.grpc.DeadlinePolicy;
+import dev.users.adapter.grpc.RateLimit;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,6 +41,7 @@ class ConfigTest {
         .isEqualTo(new DeadlinePolicy(Duration.ofSeconds(10), Duration.ofMinutes(10), Optional.empty(), false));
     assertThat(config.tls()).isEmpty();
     assertThat(config.limits().maxUnaryCallsInFlight()).isEqualTo(256);
+    assertThat(config.rateLimit()).isEmpty();
   }
 
   @Test
@@ -80,6 +82,14 @@ class ConfigTest {
         new DeadlinePolicy(Duration.ofSeconds(2), Duration.ofMinutes(30), Optional.of(Duration.ofHours(1)), true));
   }
 
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {"200/s|200|1", "6000/m|6000|60", "1/m|1|60"})
+  void readsTheRateLimitPerSecondOrPerMinute(String value, long calls, long periodSeconds) {
+    var config = Config.from(Map.of("USERS_RATE_LIMIT", value));
+
+    assertThat(config.rateLimit()).contains(new RateLimit(calls, Duration.ofSeconds(periodSeconds)));
+  }
+
   @Test
   void treatsAnEmptyValueAsUnset() {
     assertThat(Config.from(Map.of("USERS_GRPC_PORT", " ")).grpcPort()).isEqualTo(50051);
@@ -99,6 +109,11 @@ class ConfigTest {
       "USERS_MAX_DEADLINE|0s|USERS_MAX_DEADLINE must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"0s\"",
       "USERS_REQUIRE_DEADLINE|yes|USERS_REQUIRE_DEADLINE must be true or false, got \"yes\"",
       "USERS_MAX_UNARY_CALLS_IN_FLIGHT|0|USERS_MAX_UNARY_CALLS_IN_FLIGHT must be an integer from 1 to 100000, got \"0\"",
+      "USERS_RATE_LIMIT|200|USERS_RATE_LIMIT must be a number of calls per second or per minute such as 200/s or 6000/m, from 1 to 1000000, or empty for no limit, got \"200\"",
+      "USERS_RATE_LIMIT|200/h|USERS_RATE_LIMIT must be a number of calls per second or per minute such as 200/s or 6000/m, from 1 to 1000000, or empty for no limit, got \"200/h\"",
+      "USERS_RATE_LIMIT|0/s|USERS_RATE_LIMIT must be a number of calls per second or per minute such as 200/s or 6000/m, from 1 to 1000000, or empty for no limit, got \"0/s\"",
+      "USERS_RATE_LIMIT|1000001/s|USERS_RATE_LIMIT must be a number of calls per second or per minute such as 200/s or 6000/m, from 1 to 1000000, or empty for no limit, got \"1000001/s\"",
+      "USERS_RATE_LIMIT|200 / s|USERS_RATE_LIMIT must be a number of calls per second or per minute such as 200/s or 6000/m, from 1 to 1000000, or empty for no limit, got \"200 / s\"",
       "USERS_DB_URL|jdbc:mysql://x/y|USERS_DB_URL must start with jdbc:postgresql://, got \"jdbc:mysql://x/y\"",
       "USERS_DB_SCHEMA|Users; drop|USERS_DB_SCHEMA must be a lower-case SQL identifier (letters, digits, _; at most 63), got \"Users; drop\"",
       "USERS_DB_POOL_SIZE|0|USERS_DB_POOL_SIZE must be an integer from 1 to 1000, got \"0\"",

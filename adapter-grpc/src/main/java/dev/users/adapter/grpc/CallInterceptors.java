@@ -1,8 +1,11 @@
 package dev.users.adapter.grpc;
 
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import java.util.ArrayList;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -37,6 +40,8 @@ public final class CallInterceptors {
    * the outermost:
    *
    * <ol>
+   *   <li>{@link RateLimitInterceptor}, when there is a limit: inside authentication, which it
+   *       must follow to know the caller, and before any work is done for a refused call;
    *   <li>{@link DeadlinePolicyInterceptor}, so that everything inside it runs under a deadline;
    *   <li>{@link CallScopeInterceptor}, so that the use cases and storage see that deadline and the
    *       call's cancellation;
@@ -47,13 +52,16 @@ public final class CallInterceptors {
    * <p>Attached to the service rather than to the server: a health Watch is meant to stay open
    * until shutdown, and reflection has rules of its own.
    *
+   * @param rateLimit the calls each caller may make, if they are limited
    * @param scheduler runs the expiry of the deadlines the policy sets
    */
-  public static ServerServiceDefinition usersApi(
-      ServerServiceDefinition service, DeadlinePolicy deadlines, ScheduledExecutorService scheduler) {
-    return ServerInterceptors.interceptForward(service,
-        new DeadlinePolicyInterceptor(deadlines, scheduler),
-        new CallScopeInterceptor(),
-        new UnexpectedErrorInterceptor());
+  public static ServerServiceDefinition usersApi(ServerServiceDefinition service, DeadlinePolicy deadlines,
+      Optional<RateLimit> rateLimit, ScheduledExecutorService scheduler) {
+    var interceptors = new ArrayList<ServerInterceptor>();
+    rateLimit.map(RateLimitInterceptor::new).ifPresent(interceptors::add);
+    interceptors.add(new DeadlinePolicyInterceptor(deadlines, scheduler));
+    interceptors.add(new CallScopeInterceptor());
+    interceptors.add(new UnexpectedErrorInterceptor());
+    return ServerInterceptors.interceptForward(service, interceptors);
   }
 }

@@ -20,6 +20,7 @@ import dev.users.domain.VersionConflictException;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import java.time.Duration;
 import java.util.function.UnaryOperator;
 
 /**
@@ -37,6 +38,8 @@ final class ErrorMapping {
   static final String USER_RESOURCE_TYPE = "users.v1.User";
   static final String UNAVAILABLE_MESSAGE = "the service is temporarily unavailable; retry with backoff";
   static final String INTERNAL_MESSAGE = "internal error";
+  /** Tells a rate limit from the other causes of RESOURCE_EXHAUSTED, such as a message too large. */
+  static final String RATE_LIMITED_REASON = "RATE_LIMIT_EXCEEDED";
 
   /**
    * Storage answers UNAVAILABLE within about a second (the pool's connection timeout), so asking
@@ -107,6 +110,30 @@ final class ErrorMapping {
    */
   static Status unavailable() {
     return status(Code.UNAVAILABLE, UNAVAILABLE_MESSAGE, RetryInfo.newBuilder().setRetryDelay(RETRY_DELAY).build());
+  }
+
+  /**
+   * The caller has used up its rate limit: nothing took effect, and a retry after the delay, when
+   * its next call is due, is served.
+   *
+   * @param limit the limit, as people read it ({@code 200 calls per second})
+   */
+  static Status rateLimited(String limit, Duration retryAfter) {
+    var retryDelay = com.google.protobuf.Duration.newBuilder()
+        .setSeconds(retryAfter.toSeconds())
+        .setNanos(retryAfter.toNanosPart())
+        .build();
+    return Status.newBuilder()
+        .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
+        .setMessage("rate limit exceeded: each caller may make " + limit + "; retry in "
+            + retryAfter.toMillis() + " ms")
+        .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(retryDelay).build()))
+        .addDetails(Any.pack(ErrorInfo.newBuilder()
+            .setReason(RATE_LIMITED_REASON)
+            .setDomain(ERROR_DOMAIN)
+            .putMetadata("limit", limit)
+            .build()))
+        .build();
   }
 
   private static Status unexpected() {

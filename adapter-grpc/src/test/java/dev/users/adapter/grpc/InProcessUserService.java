@@ -24,6 +24,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +57,9 @@ final class InProcessUserService implements AfterEachCallback {
     throw new AssertionError("ImportUsers was not expected to reach its use case");
   };
   private DeadlinePolicy deadlines = DeadlinePolicy.defaultingTo(Duration.ofMinutes(1));
+  private Optional<RateLimit> rateLimit = Optional.empty();
   private final List<ServerInterceptor> innermost = new ArrayList<>();
+  private final List<ServerInterceptor> aroundUsersApi = new ArrayList<>();
   private final List<ServerServiceDefinition> others = new ArrayList<>();
   private BindableService replacement;
 
@@ -106,6 +109,17 @@ final class InProcessUserService implements AfterEachCallback {
     return this;
   }
 
+  InProcessUserService withRateLimit(RateLimit rateLimit) {
+    this.rateLimit = Optional.of(rateLimit);
+    return this;
+  }
+
+  /** Adds an interceptor around the users API's own, where authentication runs. */
+  InProcessUserService aroundUsersApi(ServerInterceptor interceptor) {
+    aroundUsersApi.add(interceptor);
+    return this;
+  }
+
   /** Serves {@code service} too, behind the interceptors of every service only, like health. */
   InProcessUserService alsoServing(ServerServiceDefinition service) {
     others.add(service);
@@ -146,7 +160,10 @@ final class InProcessUserService implements AfterEachCallback {
         ? replacement
         : new UserGrpcService(register, get, update, delete, list, importUsers);
     var builder = InProcessServerBuilder.forName(name)
-        .addService(CallInterceptors.usersApi(ServerInterceptors.intercept(RequestDecoding.guard(users), innermost), deadlines, scheduler));
+        .addService(ServerInterceptors.intercept(
+            CallInterceptors.usersApi(ServerInterceptors.intercept(RequestDecoding.guard(users), innermost), deadlines,
+                rateLimit, scheduler),
+            aroundUsersApi));
     others.forEach(builder::addService);
     CallInterceptors.installOn(builder);
     builder.intercept(new CountingCalls());
