@@ -47,6 +47,16 @@ class ServiceJarIT {
   }
 
   @Test
+  void productionWithoutTlsStopsStartUpWithOneLineNamingTheCertificateVariable() throws Exception {
+    var service = services.start(Map.of("USERS_ENV", "production", "USERS_STORAGE", "memory"));
+
+    assertThat(service.exitCode()).isEqualTo(2);
+    assertThat(service.output()).containsExactly("users-service: invalid configuration: USERS_TLS_CERT_FILE must be"
+        + " set in production (with USERS_TLS_KEY_FILE), or USERS_ALLOW_PLAINTEXT=true when a sidecar or mesh"
+        + " terminates TLS in front of the service");
+  }
+
+  @Test
   void anUnreachableDatabaseStopsStartUpWithOneLineSayingWhereItTried() throws Exception {
     var service = services.start(Map.of("USERS_DB_URL", "jdbc:postgresql://127.0.0.1:1/users"));
 
