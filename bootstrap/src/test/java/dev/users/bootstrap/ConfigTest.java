@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.adapter.grpc.DeadlinePolicy;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +13,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,8 +21,17 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigTest {
 
-  private static final Path CERTIFICATE = resource("tls/server.pem");
-  private static final Path KEY = resource("tls/server.key");
+  @TempDir
+  static Path tlsFiles;
+  private static Path certificate;
+  private static Path key;
+
+  @BeforeAll
+  static void writeAServerCertificate() {
+    certificate = tlsFiles.resolve("server.pem");
+    key = tlsFiles.resolve("server.key");
+    TestPki.Authority.named("CA").server("localhost").writeTo(certificate, key);
+  }
 
   @Test
   void defaultsWorkAgainstALocalPostgresql() {
@@ -136,10 +145,10 @@ class ConfigTest {
 
   @Test
   void tlsIsOnWhenBothFilesAreGiven() {
-    var config = Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", KEY.toString()));
+    var config = Config.from(Map.of("USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString()));
 
     assertThat(config.tls()).contains(
-        new Config.Tls(CERTIFICATE, KEY, Config.ClientAuth.NONE, Optional.empty(), Duration.ofMinutes(1)));
+        new Config.Tls(certificate, key, Config.ClientAuth.NONE, Optional.empty(), Duration.ofMinutes(1)));
   }
 
   @ParameterizedTest
@@ -153,7 +162,7 @@ class ConfigTest {
       throws Exception {
     var cert = Files.writeString(dir.resolve("cert.pem"), content.replace("\\n", "\n"));
 
-    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", KEY.toString())))
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", key.toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(message)
         .hasMessageNotContaining("\n")
@@ -168,9 +177,9 @@ class ConfigTest {
       "-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----",
   })
   void aKeyFileThatIsNoPkcs8KeyIsOneLineNamingTheVariable(String content, @TempDir Path dir) throws Exception {
-    var key = Files.writeString(dir.resolve("key.pem"), content.replace("\\n", "\n"));
+    var keyFile = Files.writeString(dir.resolve("key.pem"), content.replace("\\n", "\n"));
 
-    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", key.toString())))
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", keyFile.toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("USERS_TLS_KEY_FILE must name a PEM file holding a PKCS#8 RSA or EC private key")
         .hasMessageNotContaining("\n")
@@ -186,7 +195,7 @@ class ConfigTest {
             .encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
         + "\n-----END PRIVATE KEY-----\n");
 
-    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", otherKey.toString())))
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", otherKey.toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessage("USERS_TLS_KEY_FILE does not match the certificate in USERS_TLS_CERT_FILE (\"" + otherKey + "\")")
         .hasNoCause();
@@ -210,7 +219,7 @@ class ConfigTest {
   @Test
   void productionServesTls() {
     var config = Config.from(Map.of(
-        "USERS_ENV", "production", "USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", KEY.toString()));
+        "USERS_ENV", "production", "USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString()));
 
     assertThat(config.tls()).isPresent();
   }
@@ -221,22 +230,22 @@ class ConfigTest {
     TestPki.replace(clientCas, TestPki.Authority.named("client CA").certificatePem());
 
     var config = Config.from(Map.of(
-        "USERS_TLS_CERT_FILE", CERTIFICATE.toString(),
-        "USERS_TLS_KEY_FILE", KEY.toString(),
+        "USERS_TLS_CERT_FILE", certificate.toString(),
+        "USERS_TLS_KEY_FILE", key.toString(),
         "USERS_TLS_CLIENT_AUTH", "require",
         "USERS_TLS_CLIENT_CA_FILE", clientCas.toString(),
         "USERS_TLS_RELOAD_INTERVAL", "30s"));
 
     assertThat(config.tls()).contains(
-        new Config.Tls(CERTIFICATE, KEY, Config.ClientAuth.REQUIRE, Optional.of(clientCas), Duration.ofSeconds(30)));
+        new Config.Tls(certificate, key, Config.ClientAuth.REQUIRE, Optional.of(clientCas), Duration.ofSeconds(30)));
   }
 
   @ParameterizedTest
   @CsvSource({"optional", "require"})
   void clientCertificatesNeedTheirCaFile(String clientAuth) {
     assertThatThrownBy(() -> Config.from(Map.of(
-            "USERS_TLS_CERT_FILE", CERTIFICATE.toString(),
-            "USERS_TLS_KEY_FILE", KEY.toString(),
+            "USERS_TLS_CERT_FILE", certificate.toString(),
+            "USERS_TLS_KEY_FILE", key.toString(),
             "USERS_TLS_CLIENT_AUTH", clientAuth)))
         .isInstanceOf(ConfigException.class)
         .hasMessage("USERS_TLS_CLIENT_CA_FILE must be set when USERS_TLS_CLIENT_AUTH is " + clientAuth
@@ -248,8 +257,8 @@ class ConfigTest {
     var clientCas = Files.writeString(dir.resolve("client-ca.pem"), TestPki.Authority.named("CA").certificatePem());
 
     assertThatThrownBy(() -> Config.from(Map.of(
-            "USERS_TLS_CERT_FILE", CERTIFICATE.toString(),
-            "USERS_TLS_KEY_FILE", KEY.toString(),
+            "USERS_TLS_CERT_FILE", certificate.toString(),
+            "USERS_TLS_KEY_FILE", key.toString(),
             "USERS_TLS_CLIENT_CA_FILE", clientCas.toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessage("USERS_TLS_CLIENT_AUTH must be optional or require when USERS_TLS_CLIENT_CA_FILE is set, got \"none\"");
@@ -268,8 +277,8 @@ class ConfigTest {
     var clientCas = Files.writeString(dir.resolve("client-ca.pem"), content);
 
     assertThatThrownBy(() -> Config.from(Map.of(
-            "USERS_TLS_CERT_FILE", CERTIFICATE.toString(),
-            "USERS_TLS_KEY_FILE", KEY.toString(),
+            "USERS_TLS_CERT_FILE", certificate.toString(),
+            "USERS_TLS_KEY_FILE", key.toString(),
             "USERS_TLS_CLIENT_AUTH", "optional",
             "USERS_TLS_CLIENT_CA_FILE", clientCas.toString())))
         .isInstanceOf(ConfigException.class)
@@ -283,19 +292,11 @@ class ConfigTest {
     var missing = dir.resolve("missing.pem");
 
     assertThatThrownBy(() -> Config.from(Map.of(
-            "USERS_TLS_CERT_FILE", CERTIFICATE.toString(),
-            "USERS_TLS_KEY_FILE", KEY.toString(),
+            "USERS_TLS_CERT_FILE", certificate.toString(),
+            "USERS_TLS_KEY_FILE", key.toString(),
             "USERS_TLS_CLIENT_AUTH", "require",
             "USERS_TLS_CLIENT_CA_FILE", missing.toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessage("USERS_TLS_CLIENT_CA_FILE must name a readable file, got \"" + missing + "\"");
-  }
-
-  private static Path resource(String name) {
-    try {
-      return Path.of(ConfigTest.class.getClassLoader().getResource(name).toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
