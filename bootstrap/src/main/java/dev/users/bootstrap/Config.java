@@ -35,8 +35,18 @@ record Config(
 
   enum Environment { DEVELOPMENT, PRODUCTION }
 
-  /** A certificate chain and its private key, both PEM files. */
-  record Tls(Path certificateChain, Path privateKey) {}
+  /**
+   * The server's certificate chain and private key, and which client certificates it asks for;
+   * every file is PEM and is read again every {@code reloadInterval}.
+   *
+   * @param clientCas the CAs trusted to issue client certificates; present exactly when
+   *     {@code clientAuth} is not {@link ClientAuth#NONE}
+   */
+  record Tls(Path certificateChain, Path privateKey, ClientAuth clientAuth, Optional<Path> clientCas,
+      Duration reloadInterval) {}
+
+  /** Whether a client must, may or need not present a certificate issued by a trusted CA. */
+  enum ClientAuth { NONE, OPTIONAL, REQUIRE }
 
   /** Per-connection bounds that keep one client from exhausting the server. */
   /**
@@ -68,6 +78,10 @@ record Config(
       Map.entry("USERS_REQUIRE_DEADLINE", "false"),
       Map.entry("USERS_TLS_CERT_FILE", ""),
       Map.entry("USERS_TLS_KEY_FILE", ""),
+      Map.entry("USERS_TLS_CLIENT_CA_FILE", ""),
+      Map.entry("USERS_TLS_CLIENT_AUTH", "none"),
+      Map.entry("USERS_TLS_RELOAD_INTERVAL", "1m"),
+      Map.entry("USERS_ALLOW_PLAINTEXT", "false"),
       Map.entry("USERS_MAX_MESSAGE_BYTES", "1048576"),
       Map.entry("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", "100"),
       Map.entry("USERS_MAX_UNARY_CALLS_IN_FLIGHT", "256"),
@@ -197,15 +211,41 @@ record Config(
     Optional<Tls> tls() {
       var cert = string("USERS_TLS_CERT_FILE");
       var key = string("USERS_TLS_KEY_FILE");
+      var clientAuth = choice("USERS_TLS_CLIENT_AUTH", ClientAuth.class);
+      var clientCas = string("USERS_TLS_CLIENT_CA_FILE");
+      var reloadInterval = duration("USERS_TLS_RELOAD_INTERVAL", Duration.ofMillis(100), Duration.ofDays(1));
+      var allowPlaintext = bool("USERS_ALLOW_PLAINTEXT");
       if (cert.isEmpty() && key.isEmpty()) {
+        if (clientAuth != ClientAuth.NONE || !clientCas.isEmpty()) {
+          throw new ConfigException("USERS_TLS_CERT_FILE",
+              "must be set (with USERS_TLS_KEY_FILE): client certificates need TLS");
+        }
+        // A sidecar or mesh in front may terminate TLS; without one, production would expose
+        // personal data and credentials in clear text.
+        if (choice("USERS_ENV", Environment.class) == Environment.PRODUCTION && !allowPlaintext) {
+          throw new ConfigException("USERS_TLS_CERT_FILE", "must be set in production (with USERS_TLS_KEY_FILE),"
+              + " or USERS_ALLOW_PLAINTEXT=true when a sidecar or mesh terminates TLS in front of the service");
+        }
         return Optional.empty();
       }
       if (cert.isEmpty() || key.isEmpty()) {
         var missing = cert.isEmpty() ? "USERS_TLS_CERT_FILE" : "USERS_TLS_KEY_FILE";
         throw new ConfigException(missing, "must be set too: TLS needs both a certificate chain and a private key");
       }
-      return Optional.of(TlsFiles.check(
-          new Tls(readableFile("USERS_TLS_CERT_FILE", cert), readableFile("USERS_TLS_KEY_FILE", key))));
+      if (clientAuth == ClientAuth.NONE && !clientCas.isEmpty()) {
+        throw new ConfigException("USERS_TLS_CLIENT_AUTH",
+            "must be optional or require when USERS_TLS_CLIENT_CA_FILE is set, got \"none\"");
+      }
+      if (clientAuth != ClientAuth.NONE && clientCas.isEmpty()) {
+        throw new ConfigException("USERS_TLS_CLIENT_CA_FILE", "must be set when USERS_TLS_CLIENT_AUTH is "
+            + clientAuth.name().toLowerCase(Locale.ROOT) + ": it names the CAs trusted to issue client certificates");
+      }
+      return Optional.of(TlsFiles.check(new Tls(
+          readableFile("USERS_TLS_CERT_FILE", cert),
+          readableFile("USERS_TLS_KEY_FILE", key),
+          clientAuth,
+          clientCas.isEmpty() ? Optional.empty() : Optional.of(readableFile("USERS_TLS_CLIENT_CA_FILE", clientCas)),
+          reloadInterval)));
     }
 
     private static Path readableFile(String name, String text) {

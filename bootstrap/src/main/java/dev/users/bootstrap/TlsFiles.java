@@ -12,38 +12,60 @@ import java.security.Signature;
 import java.security.cert.X509Certificate;
 
 /**
- * Checks the TLS files while the configuration is read, so that a bad file stops start-up with
- * one line naming its variable rather than with an exception from deep inside the server's start.
- * Parsing is grpc-java's own ({@link CertificateUtils}); the server reads the files again itself.
+ * Reads and checks the TLS files, at start-up and at every reload, so that a bad file is reported
+ * in one line naming its variable: at start-up it stops the service, on reload the previous
+ * credentials stay. Parsing is grpc-java's own ({@link CertificateUtils}).
  */
 final class TlsFiles {
 
   private static final String CERT = "USERS_TLS_CERT_FILE";
   private static final String KEY = "USERS_TLS_KEY_FILE";
+  private static final String CLIENT_CAS = "USERS_TLS_CLIENT_CA_FILE";
+
+  /**
+   * What the files held when read, parsed and checked.
+   *
+   * @param clientCas empty when client certificates are not asked for
+   */
+  record Credentials(X509Certificate[] certificateChain, PrivateKey privateKey, X509Certificate[] clientCas) {}
 
   private TlsFiles() {}
 
-  /** @return {@code tls}, once its certificate chain and private key parse and belong together */
+  /** @return {@code tls}, once its files {@linkplain #load load} */
   static Config.Tls check(Config.Tls tls) {
-    var leaf = certificateChain(tls.certificateChain())[0];
-    var key = privateKey(tls.privateKey());
-    if (!belongTogether(leaf, key)) {
-      throw new ConfigException(KEY,
-          "does not match the certificate in " + CERT + " (\"" + tls.privateKey() + "\")");
-    }
+    load(tls);
     return tls;
   }
 
-  private static X509Certificate[] certificateChain(Path file) {
+  /**
+   * Reads the files of {@code tls} as they are now.
+   *
+   * @throws ConfigException naming the variable of the first file that does not parse, or the key
+   *     when it does not belong to the certificate
+   */
+  static Credentials load(Config.Tls tls) {
+    var chain = certificates(CERT, tls.certificateChain(), "an X.509 certificate chain");
+    var key = privateKey(tls.privateKey());
+    if (!belongTogether(chain[0], key)) {
+      throw new ConfigException(KEY,
+          "does not match the certificate in " + CERT + " (\"" + tls.privateKey() + "\")");
+    }
+    var clientCas = tls.clientCas()
+        .map(file -> certificates(CLIENT_CAS, file, "the X.509 certificates of the CAs trusted for client certificates"))
+        .orElseGet(() -> new X509Certificate[0]);
+    return new Credentials(chain, key, clientCas);
+  }
+
+  private static X509Certificate[] certificates(String variable, Path file, String content) {
     try (InputStream in = Files.newInputStream(file)) {
-      var chain = CertificateUtils.getX509Certificates(in);
-      if (chain.length > 0) {
-        return chain;
+      var certificates = CertificateUtils.getX509Certificates(in);
+      if (certificates.length > 0) {
+        return certificates;
       }
     } catch (IOException | GeneralSecurityException e) {
       // Reported below, in one line.
     }
-    throw new ConfigException(CERT, "must name a PEM file holding an X.509 certificate chain, got \"" + file + "\"");
+    throw new ConfigException(variable, "must name a PEM file holding " + content + ", got \"" + file + "\"");
   }
 
   private static PrivateKey privateKey(Path file) {

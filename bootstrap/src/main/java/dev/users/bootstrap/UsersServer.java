@@ -16,7 +16,6 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
-import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -106,7 +105,7 @@ final class UsersServer {
           healthCheckInterval.toMillis(), healthCheckInterval.toMillis(), TimeUnit.MILLISECONDS);
       log.info("users-service listening on port {} (storage: {}, environment: {}, tls: {}, reflection: {})",
           server.getPort(), storage.description(), config.environment().name().toLowerCase(Locale.ROOT),
-          config.tls().isPresent() ? "on" : "off", reflectionEnabled(config) ? "on" : "off");
+          config.tls().map(ReloadingTlsCredentials::describe).orElse("off"), reflectionEnabled(config) ? "on" : "off");
       return started;
     } catch (IOException e) {
       closeQuietly(storage);
@@ -133,7 +132,7 @@ final class UsersServer {
         new ImportUsersService(users, ids, clock));
 
     var limits = config.limits();
-    var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config))
+    var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config, scheduler))
         .addService(ServerInterceptors.intercept(
             CallInterceptors.usersApi(
                 RequestDecoding.guard(service), config.deadlines(), config.rateLimit(), scheduler),
@@ -168,12 +167,10 @@ final class UsersServer {
     return builder.build();
   }
 
-  private static ServerCredentials credentials(Config config) throws IOException {
-    if (config.tls().isEmpty()) {
-      return InsecureServerCredentials.create();
-    }
-    var tls = config.tls().get();
-    return TlsServerCredentials.create(tls.certificateChain().toFile(), tls.privateKey().toFile());
+  private static ServerCredentials credentials(Config config, ScheduledExecutorService scheduler) {
+    return config.tls()
+        .map(tls -> ReloadingTlsCredentials.start(tls, scheduler))
+        .orElseGet(InsecureServerCredentials::create);
   }
 
   /** Reflection describes the whole API to anyone who asks: useful in development only. */

@@ -5,15 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.adapter.grpc.DeadlinePolicy;
 import dev.users.adapter.grpc.RateLimit;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,8 +22,17 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigTest {
 
-  private static final Path CERTIFICATE = resource("tls/server.pem");
-  private static final Path KEY = resource("tls/server.key");
+  @TempDir
+  static Path tlsFiles;
+  private static Path certificate;
+  private static Path key;
+
+  @BeforeAll
+  static void writeAServerCertificate() {
+    certificate = tlsFiles.resolve("server.pem");
+    key = tlsFiles.resolve("server.key");
+    TestPki.Authority.named("CA").server("localhost").writeTo(certificate, key);
+  }
 
   @Test
   void defaultsWorkAgainstALocalPostgresql() {
@@ -46,7 +56,7 @@ class ConfigTest {
 
   @Test
   void readsEveryVariable() {
-    var config = Config.from(Map.of(
+    var env = new HashMap<>(Map.of(
         "USERS_GRPC_PORT", "0",
         "USERS_STORAGE", "memory",
         "USERS_ENV", "production",
@@ -57,6 +67,8 @@ class ConfigTest {
         "USERS_DB_SCHEMA", "directory",
         "USERS_DB_POOL_SIZE", "20",
         "USERS_MAX_CONNECTION_AGE", "1h"));
+    env.put("USERS_ALLOW_PLAINTEXT", "true");
+    var config = Config.from(env);
 
     assertThat(config.grpcPort()).isZero();
     assertThat(config.storage()).isEqualTo(Config.StorageKind.MEMORY);
@@ -117,6 +129,9 @@ class ConfigTest {
       "USERS_DB_URL|jdbc:mysql://x/y|USERS_DB_URL must start with jdbc:postgresql://, got \"jdbc:mysql://x/y\"",
       "USERS_DB_SCHEMA|Users; drop|USERS_DB_SCHEMA must be a lower-case SQL identifier (letters, digits, _; at most 63), got \"Users; drop\"",
       "USERS_DB_POOL_SIZE|0|USERS_DB_POOL_SIZE must be an integer from 1 to 1000, got \"0\"",
+      "USERS_TLS_CLIENT_AUTH|always|USERS_TLS_CLIENT_AUTH must be one of none, optional, require, got \"always\"",
+      "USERS_TLS_RELOAD_INTERVAL|10ms|USERS_TLS_RELOAD_INTERVAL must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"10ms\"",
+      "USERS_ALLOW_PLAINTEXT|yes|USERS_ALLOW_PLAINTEXT must be true or false, got \"yes\"",
   })
   void aBadValueIsOneLineNamingTheVariable(String variable, String value, String message) {
     assertThatThrownBy(() -> Config.from(Map.of(variable, value)))
@@ -145,9 +160,10 @@ class ConfigTest {
 
   @Test
   void tlsIsOnWhenBothFilesAreGiven() {
-    var config = Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", KEY.toString()));
+    var config = Config.from(Map.of("USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString()));
 
-    assertThat(config.tls()).contains(new Config.Tls(CERTIFICATE, KEY));
+    assertThat(config.tls()).contains(
+        new Config.Tls(certificate, key, Config.ClientAuth.NONE, Optional.empty(), Duration.ofMinutes(1)));
   }
 
   @ParameterizedTest
@@ -161,7 +177,7 @@ class ConfigTest {
       throws Exception {
     var cert = Files.writeString(dir.resolve("cert.pem"), content.replace("\\n", "\n"));
 
-    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", KEY.toString())))
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", cert.toString(), "USERS_TLS_KEY_FILE", key.toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(message)
         .hasMessageNotContaining("\n")
@@ -176,9 +192,9 @@ class ConfigTest {
       "-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----",
   })
   void aKeyFileThatIsNoPkcs8KeyIsOneLineNamingTheVariable(String content, @TempDir Path dir) throws Exception {
-    var key = Files.writeString(dir.resolve("key.pem"), content.replace("\\n", "\n"));
+    var keyFile = Files.writeString(dir.resolve("key.pem"), content.replace("\\n", "\n"));
 
-    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", key.toString())))
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", keyFile.toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("USERS_TLS_KEY_FILE must name a PEM file holding a PKCS#8 RSA or EC private key")
         .hasMessageNotContaining("\n")
@@ -194,17 +210,108 @@ class ConfigTest {
             .encodeToString(generator.generateKeyPair().getPrivate().getEncoded())
         + "\n-----END PRIVATE KEY-----\n");
 
-    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", CERTIFICATE.toString(), "USERS_TLS_KEY_FILE", otherKey.toString())))
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", otherKey.toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessage("USERS_TLS_KEY_FILE does not match the certificate in USERS_TLS_CERT_FILE (\"" + otherKey + "\")")
         .hasNoCause();
   }
 
-  private static Path resource(String name) {
-    try {
-      return Path.of(ConfigTest.class.getClassLoader().getResource(name).toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
+  @Test
+  void productionWithoutTlsIsOneLineNamingTheCertificateVariable() {
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_ENV", "production")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_TLS_CERT_FILE must be set in production (with USERS_TLS_KEY_FILE), or"
+            + " USERS_ALLOW_PLAINTEXT=true when a sidecar or mesh terminates TLS in front of the service");
+  }
+
+  @Test
+  void productionServesPlaintextWhenToldThatTlsEndsInFront() {
+    var config = Config.from(Map.of("USERS_ENV", "production", "USERS_ALLOW_PLAINTEXT", "true"));
+
+    assertThat(config.tls()).isEmpty();
+  }
+
+  @Test
+  void productionServesTls() {
+    var config = Config.from(Map.of(
+        "USERS_ENV", "production", "USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString()));
+
+    assertThat(config.tls()).isPresent();
+  }
+
+  @Test
+  void readsTheClientCertificateSettings(@TempDir Path dir) {
+    var clientCas = dir.resolve("client-ca.pem");
+    TestPki.replace(clientCas, TestPki.Authority.named("client CA").certificatePem());
+
+    var config = Config.from(Map.of(
+        "USERS_TLS_CERT_FILE", certificate.toString(),
+        "USERS_TLS_KEY_FILE", key.toString(),
+        "USERS_TLS_CLIENT_AUTH", "require",
+        "USERS_TLS_CLIENT_CA_FILE", clientCas.toString(),
+        "USERS_TLS_RELOAD_INTERVAL", "30s"));
+
+    assertThat(config.tls()).contains(
+        new Config.Tls(certificate, key, Config.ClientAuth.REQUIRE, Optional.of(clientCas), Duration.ofSeconds(30)));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"optional", "require"})
+  void clientCertificatesNeedTheirCaFile(String clientAuth) {
+    assertThatThrownBy(() -> Config.from(Map.of(
+            "USERS_TLS_CERT_FILE", certificate.toString(),
+            "USERS_TLS_KEY_FILE", key.toString(),
+            "USERS_TLS_CLIENT_AUTH", clientAuth)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_TLS_CLIENT_CA_FILE must be set when USERS_TLS_CLIENT_AUTH is " + clientAuth
+            + ": it names the CAs trusted to issue client certificates");
+  }
+
+  @Test
+  void aClientCaFileWithoutClientCertificatesIsOneLineNamingTheMode(@TempDir Path dir) throws Exception {
+    var clientCas = Files.writeString(dir.resolve("client-ca.pem"), TestPki.Authority.named("CA").certificatePem());
+
+    assertThatThrownBy(() -> Config.from(Map.of(
+            "USERS_TLS_CERT_FILE", certificate.toString(),
+            "USERS_TLS_KEY_FILE", key.toString(),
+            "USERS_TLS_CLIENT_CA_FILE", clientCas.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_TLS_CLIENT_AUTH must be optional or require when USERS_TLS_CLIENT_CA_FILE is set, got \"none\"");
+  }
+
+  @Test
+  void clientCertificatesWithoutTlsIsOneLineNamingTheCertificateVariable() {
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_TLS_CLIENT_AUTH", "require")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_TLS_CERT_FILE must be set (with USERS_TLS_KEY_FILE): client certificates need TLS");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"garbage", "''"})
+  void aClientCaFileThatIsNoCertificateIsOneLineNamingTheVariable(String content, @TempDir Path dir) throws Exception {
+    var clientCas = Files.writeString(dir.resolve("client-ca.pem"), content);
+
+    assertThatThrownBy(() -> Config.from(Map.of(
+            "USERS_TLS_CERT_FILE", certificate.toString(),
+            "USERS_TLS_KEY_FILE", key.toString(),
+            "USERS_TLS_CLIENT_AUTH", "optional",
+            "USERS_TLS_CLIENT_CA_FILE", clientCas.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_TLS_CLIENT_CA_FILE must name a PEM file holding the X.509 certificates of the CAs"
+            + " trusted for client certificates, got \"" + clientCas + "\"")
+        .hasNoCause();
+  }
+
+  @Test
+  void aMissingClientCaFileIsOneLineNamingTheVariable(@TempDir Path dir) {
+    var missing = dir.resolve("missing.pem");
+
+    assertThatThrownBy(() -> Config.from(Map.of(
+            "USERS_TLS_CERT_FILE", certificate.toString(),
+            "USERS_TLS_KEY_FILE", key.toString(),
+            "USERS_TLS_CLIENT_AUTH", "require",
+            "USERS_TLS_CLIENT_CA_FILE", missing.toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_TLS_CLIENT_CA_FILE must name a readable file, got \"" + missing + "\"");
   }
 }

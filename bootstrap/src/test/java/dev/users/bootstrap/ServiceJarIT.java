@@ -8,7 +8,6 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,14 +35,26 @@ class ServiceJarIT {
 
   @Test
   void aGarbageTlsCertificateStopsStartUpWithOneLineNamingIt(@TempDir Path dir) throws Exception {
-    var certificate = Files.writeString(dir.resolve("cert.pem"), "not a certificate");
-    var key = Path.of("target", "test-classes", "tls", "server.key");
+    var certificate = dir.resolve("cert.pem");
+    var key = dir.resolve("server.key");
+    TestPki.Authority.named("CA").server("localhost").writeTo(certificate, key);
+    TestPki.replace(certificate, "not a certificate");
 
     var service = services.start(Map.of("USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString()));
 
     assertThat(service.exitCode()).isEqualTo(2);
     assertThat(service.output()).containsExactly("users-service: invalid configuration: USERS_TLS_CERT_FILE must name"
         + " a PEM file holding an X.509 certificate chain, got \"" + certificate + "\"");
+  }
+
+  @Test
+  void productionWithoutTlsStopsStartUpWithOneLineNamingTheCertificateVariable() throws Exception {
+    var service = services.start(Map.of("USERS_ENV", "production", "USERS_STORAGE", "memory"));
+
+    assertThat(service.exitCode()).isEqualTo(2);
+    assertThat(service.output()).containsExactly("users-service: invalid configuration: USERS_TLS_CERT_FILE must be"
+        + " set in production (with USERS_TLS_KEY_FILE), or USERS_ALLOW_PLAINTEXT=true when a sidecar or mesh"
+        + " terminates TLS in front of the service");
   }
 
   @Test

@@ -35,6 +35,8 @@ import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,6 +49,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The assembled service over a real socket: Netty, interceptors, health, reflection, use cases
@@ -327,7 +330,8 @@ class UsersServiceEndToEndTest {
       server = UsersServer.start(Config.from(Map.of(
           "USERS_STORAGE", "memory",
           "USERS_GRPC_PORT", "0",
-          "USERS_ENV", "production")));
+          "USERS_ENV", "production",
+          "USERS_ALLOW_PLAINTEXT", "true")));
       channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
           .build();
     }
@@ -359,16 +363,18 @@ class UsersServiceEndToEndTest {
     }
   }
 
-  /** TLS with the self-signed test certificate in src/test/resources/tls (valid for localhost). */
+  /** TLS with a certificate for localhost that {@link TestPki} issues for the test. */
   @Nested
   class OverTls {
 
-    private final Path certificate = resource("tls/server.pem");
-    private final Path key = resource("tls/server.key");
+    private final TestPki.Authority ca = TestPki.Authority.named("test CA");
     private UsersServer server;
 
     @BeforeEach
-    void startServer() {
+    void startServer(@TempDir Path dir) {
+      var certificate = dir.resolve("server.pem");
+      var key = dir.resolve("server.key");
+      ca.server("localhost").writeTo(certificate, key);
       server = UsersServer.start(Config.from(Map.of(
           "USERS_STORAGE", "memory",
           "USERS_GRPC_PORT", "0",
@@ -383,7 +389,9 @@ class UsersServiceEndToEndTest {
 
     @Test
     void servesClientsThatTrustItsCertificate() throws Exception {
-      var credentials = TlsChannelCredentials.newBuilder().trustManager(certificate.toFile()).build();
+      var credentials = TlsChannelCredentials.newBuilder()
+          .trustManager(new ByteArrayInputStream(ca.certificatePem().getBytes(StandardCharsets.US_ASCII)))
+          .build();
       var channel = Grpc.newChannelBuilderForAddress("localhost", server.port(), credentials).build();
       try {
         var status = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
@@ -403,14 +411,6 @@ class UsersServiceEndToEndTest {
             .check(HealthCheckRequest.getDefaultInstance()), Status.Code.UNAVAILABLE);
       } finally {
         channel.shutdownNow();
-      }
-    }
-
-    private static Path resource(String name) {
-      try {
-        return Path.of(UsersServiceEndToEndTest.class.getClassLoader().getResource(name).toURI());
-      } catch (java.net.URISyntaxException e) {
-        throw new IllegalStateException(e);
       }
     }
   }
