@@ -1,8 +1,14 @@
 package dev.users.adapter.grpc;
 
+import dev.users.api.v1.UserServiceGrpc;
+import io.grpc.Metadata;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -38,6 +44,8 @@ public final class CallInterceptors {
    *
    * <ol>
    *   <li>{@link DeadlinePolicyInterceptor}, so that everything inside it runs under a deadline;
+   *   <li>for ImportUsers alone, a second one whose maximum is the import's duration cap, inside
+   *       the first so that it shortens whatever deadline the call has by then;
    *   <li>{@link CallScopeInterceptor}, so that the use cases and storage see that deadline and the
    *       call's cancellation;
    *   <li>{@link UnexpectedErrorInterceptor}, next to the service, so that its close passes
@@ -49,11 +57,27 @@ public final class CallInterceptors {
    *
    * @param scheduler runs the expiry of the deadlines the policy sets
    */
-  public static ServerServiceDefinition usersApi(
-      ServerServiceDefinition service, DeadlinePolicy deadlines, ScheduledExecutorService scheduler) {
+  public static ServerServiceDefinition usersApi(ServerServiceDefinition service, DeadlinePolicy deadlines,
+      ImportLimits imports, ScheduledExecutorService scheduler) {
     return ServerInterceptors.interceptForward(service,
         new DeadlinePolicyInterceptor(deadlines, scheduler),
+        importDurationCap(imports, scheduler),
         new CallScopeInterceptor(),
         new UnexpectedErrorInterceptor());
+  }
+
+  private static ServerInterceptor importDurationCap(ImportLimits imports, ScheduledExecutorService scheduler) {
+    var cap = imports.maxDuration();
+    var capped = new DeadlinePolicyInterceptor(new DeadlinePolicy(cap, cap, Optional.of(cap), false), scheduler);
+    var importUsers = UserServiceGrpc.getImportUsersMethod().getFullMethodName();
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        return call.getMethodDescriptor().getFullMethodName().equals(importUsers)
+            ? capped.interceptCall(call, headers, next)
+            : next.startCall(call, headers);
+      }
+    };
   }
 }

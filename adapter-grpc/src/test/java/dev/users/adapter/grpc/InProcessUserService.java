@@ -56,6 +56,8 @@ final class InProcessUserService implements AfterEachCallback {
     throw new AssertionError("ImportUsers was not expected to reach its use case");
   };
   private DeadlinePolicy deadlines = DeadlinePolicy.defaultingTo(Duration.ofMinutes(1));
+  /** Far above what any test sends or waits, unless a test sets its own. */
+  private ImportLimits importLimits = new ImportLimits(1_000_000, Duration.ofDays(1));
   private final List<ServerInterceptor> innermost = new ArrayList<>();
   private final List<ServerServiceDefinition> others = new ArrayList<>();
   private BindableService replacement;
@@ -106,6 +108,11 @@ final class InProcessUserService implements AfterEachCallback {
     return this;
   }
 
+  InProcessUserService withImportLimits(ImportLimits importLimits) {
+    this.importLimits = importLimits;
+    return this;
+  }
+
   /** Serves {@code service} too, behind the interceptors of every service only, like health. */
   InProcessUserService alsoServing(ServerServiceDefinition service) {
     others.add(service);
@@ -144,9 +151,10 @@ final class InProcessUserService implements AfterEachCallback {
     scheduler = Executors.newSingleThreadScheduledExecutor();
     var users = replacement != null
         ? replacement
-        : new UserGrpcService(register, get, update, delete, list, importUsers);
+        : new UserGrpcService(register, get, update, delete, list, importUsers, importLimits);
     var builder = InProcessServerBuilder.forName(name)
-        .addService(CallInterceptors.usersApi(ServerInterceptors.intercept(RequestDecoding.guard(users), innermost), deadlines, scheduler));
+        .addService(CallInterceptors.usersApi(
+            ServerInterceptors.intercept(RequestDecoding.guard(users), innermost), deadlines, importLimits, scheduler));
     others.forEach(builder::addService);
     CallInterceptors.installOn(builder);
     builder.intercept(new CountingCalls());
