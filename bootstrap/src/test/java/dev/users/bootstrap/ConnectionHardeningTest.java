@@ -1,6 +1,7 @@
 package dev.users.bootstrap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.users.api.v1.ImportUsersRequest;
 import dev.users.api.v1.ImportUsersResponse;
@@ -15,6 +16,8 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketException;
@@ -25,11 +28,15 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The HTTP/2 connection limits of the assembled server, each seen by a client over a real socket. */
+/**
+ * The HTTP/2 connection limits and the ImportUsers item cap of the assembled server, each seen by
+ * a client over a real socket.
+ */
 class ConnectionHardeningTest {
 
   private UsersServer server;
@@ -140,6 +147,43 @@ class ConnectionHardeningTest {
           closed, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
       return closed;
     }
+  }
+
+  @Test
+  void anImportOverTheItemCapEndsResourceExhaustedWithItsResultWithinTheClientsTrailerLimit() throws Exception {
+    start(Map.of("USERS_IMPORT_MAX_ITEMS", "1000"));
+    var response = new CompletableFuture<ImportUsersResponse>();
+    var requests = UserServiceGrpc.newStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
+        .importUsers(new StreamObserver<>() {
+          @Override
+          public void onNext(ImportUsersResponse value) {
+            response.complete(value);
+          }
+
+          @Override
+          public void onError(Throwable error) {
+            response.completeExceptionally(error);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    // Every item rejected, each with a long invalid email: as large a result as a call can have.
+    for (int i = 0; i < 1_001; i++) {
+      requests.onNext(ImportUsersRequest.newBuilder()
+          .setEmail("x".repeat(240) + i).setDisplayName("Rejected " + i).build());
+    }
+    requests.onCompleted();
+
+    var failure = catchThrowableOfType(ExecutionException.class, () -> response.get(20, TimeUnit.SECONDS));
+    var status = StatusProto.fromThrowable(failure.getCause());
+    assertThat(status).as("a status with details reached the client").isNotNull();
+    assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED.value());
+    var processed = status.getDetailsList().stream()
+        .filter(detail -> detail.is(ImportUsersResponse.class))
+        .findFirst().orElseThrow().unpack(ImportUsersResponse.class);
+    assertThat(processed.getRejectedCount()).isEqualTo(1_000);
+    assertThat(processed.getFailuresList()).isNotEmpty();
   }
 
   private void start(Map<String, String> settings) {

@@ -1,6 +1,7 @@
 package dev.users.adapter.grpc;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.CodedOutputStream;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.Status;
@@ -44,6 +45,13 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
 
   /** Stated in users.proto, with the details of the answer. */
   static final String TOO_MANY_ITEMS = "TOO_MANY_ITEMS";
+
+  /**
+   * The most bytes of result a refused call carries in its status. The status travels in the
+   * trailers, which clients bound (grpc-java: 8 KiB by default) and which base64 grows by a third;
+   * the counts always fit, the failures as many as the rest allows. Stated in users.proto.
+   */
+  static final int MAX_RESULT_BYTES_IN_STATUS = 4_096;
 
   private final ImportUsers importUsers;
   private final long maxItems;
@@ -122,9 +130,29 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
             .setDomain(ErrorMapping.ERROR_DOMAIN)
             .putMetadata("max_items", Long.toString(maxItems))
             .build()))
-        .addDetails(Any.pack(result.build()))
+        .addDetails(Any.pack(resultFittingInTrailers()))
         .build();
     responses.onError(StatusProto.toStatusRuntimeException(status));
+  }
+
+  /** The result with its first failures, as many as {@link #MAX_RESULT_BYTES_IN_STATUS} allows. */
+  private ImportUsersResponse resultFittingInTrailers() {
+    var full = result.build();
+    if (full.getSerializedSize() <= MAX_RESULT_BYTES_IN_STATUS) {
+      return full;
+    }
+    var fitting = full.toBuilder().clearFailures();
+    int size = fitting.build().getSerializedSize();
+    for (var failure : full.getFailuresList()) {
+      // A repeated field's element costs its bytes, a one-byte tag and its length's varint.
+      int cost = 1 + CodedOutputStream.computeUInt32SizeNoTag(failure.getSerializedSize()) + failure.getSerializedSize();
+      if (size + cost > MAX_RESULT_BYTES_IN_STATUS) {
+        break;
+      }
+      fitting.addFailures(failure);
+      size += cost;
+    }
+    return fitting.build();
   }
 
   private void stop() {

@@ -177,6 +177,25 @@ class ImportUsersTest {
   }
 
   @Test
+  void aRefusedCallKeepsItsResultSmallEnoughForTrailersAndStillCountsEveryItem() throws Exception {
+    service.withImportLimits(new ImportLimits(1_000, Duration.ofMinutes(1))).onImport(importUsers);
+    var items = items(1_001);
+    for (int i = 0; i < 1_000; i++) {
+      items.set(i, item("taken" + i + "@example.org", "Taken " + i));
+    }
+
+    var failure = failureOf(() -> importAll(items));
+
+    var processed = StatusDetails.detail(failure, ImportUsersResponse.class);
+    assertThat(processed.getRejectedCount()).isEqualTo(1_000);
+    assertThat(processed.getSerializedSize()).isLessThanOrEqualTo(UserImport.MAX_RESULT_BYTES_IN_STATUS);
+    assertThat(processed.getFailuresList()).isNotEmpty()
+        .extracting(ImportUsersResponse.Failure::getIndex).startsWith(0L, 1L, 2L);
+    System.out.printf("a refused import carries %d of its 1000 failures in %d bytes%n",
+        processed.getFailuresCount(), processed.getSerializedSize());
+  }
+
+  @Test
   void aCallOfExactlyTheItemCapSucceeds() throws Exception {
     service.withImportLimits(new ImportLimits(700, Duration.ofMinutes(1))).onImport(importUsers);
 
