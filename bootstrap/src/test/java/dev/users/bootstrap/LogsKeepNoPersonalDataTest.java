@@ -21,12 +21,21 @@ import dev.users.api.v1.ListUsersRequest;
 import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.User;
 import dev.users.api.v1.UserServiceGrpc;
+import io.grpc.CallOptions;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.DriverManager;
 import java.util.List;
 import java.util.Locale;
@@ -61,6 +70,27 @@ class LogsKeepNoPersonalDataTest {
   private static final String TRIGGER_NAME = "Trigger Victim Piimarker";
   private static final String LOCKED_EMAIL = "locked.pii-marker@example.org";
   private static final String IMPORTED = "imported%d.pii-marker@example.org";
+  /** An email field whose bytes are no UTF-8, which protobuf refuses to decode. */
+  private static final byte[] INVALID_UTF8_EMAIL = concat(
+      "undecodable".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xFF},
+      ".pii-marker@example.org".getBytes(StandardCharsets.UTF_8));
+
+  /** Sends and receives messages as the bytes they are. */
+  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
 
   private final ConcurrentLinkedQueue<ILoggingEvent> events = new ConcurrentLinkedQueue<>();
   private final PostgresTestDatabase database = PostgresTestDatabase.get();
@@ -119,6 +149,7 @@ class LogsKeepNoPersonalDataTest {
     expect(Status.Code.ALREADY_EXISTS, () -> update(grace.getId(), "", User.newBuilder().setEmail(ADA), "email"));
     expect(Status.Code.INVALID_ARGUMENT, () -> update(grace.getId(), "", User.newBuilder().setEmail(INVALID_EMAIL),
         "email"));
+    expect(Status.Code.INVALID_ARGUMENT, () -> createUndecodable(INVALID_UTF8_EMAIL));
     users.listUsers(ListUsersRequest.getDefaultInstance()).forEachRemaining(page -> { });
     var imported = importUsers(List.of(
         item(IMPORTED.formatted(1), "Imported One Piimarker"),
@@ -142,6 +173,7 @@ class LogsKeepNoPersonalDataTest {
     assertThat(logged).as("the unexpected failure is logged with its stack trace")
         .anyMatch(line -> line.contains("answered with INTERNAL") && line.contains("\tat "));
     assertThat(logged).as("the outage is logged at DEBUG").anyMatch(line -> line.contains("answered UNAVAILABLE"));
+    assertThat(logged).as("the undecodable request is logged").anyMatch(line -> line.contains("undecodable request"));
     assertThat(logged).as("lines naming an email or display name the calls carried")
         .filteredOn(line -> line.toLowerCase(Locale.ROOT).matches("(?s).*(pii-marker|piimarker).*"))
         .isEmpty();
@@ -167,6 +199,22 @@ class LogsKeepNoPersonalDataTest {
   private User create(String email, String displayName) {
     return users.createUser(CreateUserRequest.newBuilder().setEmail(email).setDisplayName(displayName).build())
         .getUser();
+  }
+
+  /** A CreateUser request with {@code email} as field 1's raw bytes. */
+  private void createUndecodable(byte[] email) {
+    var request = concat(new byte[] {0x0A, (byte) email.length}, email);
+    var method = UserServiceGrpc.getCreateUserMethod().toBuilder(RAW, RAW).build();
+    ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS),
+        request);
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    var bytes = new ByteArrayOutputStream();
+    for (var part : parts) {
+      bytes.writeBytes(part);
+    }
+    return bytes.toByteArray();
   }
 
   private User update(String id, String etag, User.Builder change, String field) {
