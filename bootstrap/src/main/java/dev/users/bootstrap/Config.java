@@ -2,6 +2,7 @@ package dev.users.bootstrap;
 
 import dev.users.adapter.grpc.DeadlinePolicy;
 import dev.users.adapter.grpc.RateLimit;
+import dev.users.adapter.grpc.ImportLimits;
 import dev.users.adapter.persistence.PostgresSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,9 @@ record Config(
     DeadlinePolicy deadlines,
     Optional<Tls> tls,
     Limits limits,
-    Optional<RateLimit> rateLimit) {
+    Optional<RateLimit> rateLimit,
+    Connections connections,
+    ImportLimits imports) {
 
   enum StorageKind { POSTGRES, MEMORY }
 
@@ -59,6 +62,22 @@ record Config(
       Duration maxConnectionAge,
       int maxUnaryCallsInFlight) {}
 
+  /**
+   * HTTP/2 connection hardening.
+   *
+   * @param maxRstFramesPerWindow RST_STREAM frames one connection may carry per window before the
+   *     server closes it (GOAWAY ENHANCE_YOUR_CALM): the defence against rapid reset
+   *     (CVE-2023-44487), where a client opens and cancels streams faster than the server can
+   *     tear them down
+   * @param rstFramesWindow that window, in whole seconds
+   * @param maxConnectionIdle how long a connection with no call open is kept before the server
+   *     closes it (GOAWAY), so idle clients do not hold sockets and memory for ever
+   * @param handshakeTimeout how long a new connection has to complete its TLS handshake and
+   *     HTTP/2 preface; one that is silent longer is closed
+   */
+  record Connections(
+      int maxRstFramesPerWindow, Duration rstFramesWindow, Duration maxConnectionIdle, Duration handshakeTimeout) {}
+
   static final Map<String, String> VARIABLES = Map.ofEntries(
       Map.entry("USERS_GRPC_PORT", "50051"),
       Map.entry("USERS_STORAGE", "postgres"),
@@ -86,7 +105,13 @@ record Config(
       Map.entry("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", "100"),
       Map.entry("USERS_MAX_UNARY_CALLS_IN_FLIGHT", "256"),
       Map.entry("USERS_MAX_CONNECTION_AGE", "30m"),
-      Map.entry("USERS_RATE_LIMIT", ""));
+      Map.entry("USERS_RATE_LIMIT", ""),
+      Map.entry("USERS_MAX_RST_FRAMES_PER_WINDOW", "200"),
+      Map.entry("USERS_RST_FRAMES_WINDOW", "30s"),
+      Map.entry("USERS_MAX_CONNECTION_IDLE", "5m"),
+      Map.entry("USERS_HANDSHAKE_TIMEOUT", "10s"),
+      Map.entry("USERS_IMPORT_MAX_ITEMS", "1000000"),
+      Map.entry("USERS_IMPORT_MAX_DURATION", "10m"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
   private static final Pattern RATE = Pattern.compile("(\\d{1,9})/(s|m)");
@@ -131,7 +156,15 @@ record Config(
             read.integer("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", 1, 100_000),
             read.duration("USERS_MAX_CONNECTION_AGE", Duration.ofSeconds(1), Duration.ofDays(30)),
             read.integer("USERS_MAX_UNARY_CALLS_IN_FLIGHT", 1, 100_000)),
-        read.rateLimit("USERS_RATE_LIMIT"));
+        read.rateLimit("USERS_RATE_LIMIT"),
+        new Connections(
+            read.integer("USERS_MAX_RST_FRAMES_PER_WINDOW", 1, 1_000_000),
+            read.wholeSeconds("USERS_RST_FRAMES_WINDOW", Duration.ofSeconds(1), Duration.ofHours(1)),
+            read.duration("USERS_MAX_CONNECTION_IDLE", Duration.ofSeconds(1), Duration.ofDays(30)),
+            read.duration("USERS_HANDSHAKE_TIMEOUT", Duration.ofMillis(100), Duration.ofMinutes(5))),
+        new ImportLimits(
+            read.integer("USERS_IMPORT_MAX_ITEMS", 1, 1_000_000_000),
+            read.duration("USERS_IMPORT_MAX_DURATION", Duration.ofSeconds(1), Duration.ofDays(1))));
   }
 
   /** Reads one variable at a time, so that every error names the variable it is about. */
@@ -165,6 +198,15 @@ record Config(
             };
             return value.compareTo(min) >= 0 && value.compareTo(max) <= 0 ? value : null;
           });
+    }
+
+    /** A duration the consumer takes in whole seconds. */
+    Duration wholeSeconds(String name, Duration min, Duration max) {
+      var value = duration(name, min, max);
+      if (value.toMillis() % 1_000 != 0) {
+        throw new ConfigException(name, "must be a whole number of seconds, got \"" + string(name) + "\"");
+      }
+      return value;
     }
 
     /** Empty when the variable is unset or empty, which has no default. */

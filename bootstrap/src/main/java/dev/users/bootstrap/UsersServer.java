@@ -129,13 +129,14 @@ final class UsersServer {
         new UpdateUserService(users, clock),
         new DeleteUserService(users),
         new ListUsersService(users),
-        new ImportUsersService(users, ids, clock));
+        new ImportUsersService(users, ids, clock),
+        config.imports());
 
     var limits = config.limits();
     var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config, scheduler))
         .addService(ServerInterceptors.intercept(
-            CallInterceptors.usersApi(
-                RequestDecoding.guard(service), config.deadlines(), config.rateLimit(), scheduler),
+            CallInterceptors.usersApi(RequestDecoding.guard(service), config.deadlines(), config.rateLimit(),
+                config.imports(), scheduler),
             new InFlightLimitInterceptor(limits.maxUnaryCallsInFlight())))
         .addService(ServerInterceptors.intercept(RequestDecoding.guard(health.getHealthService()), watches))
         // Virtual threads: a call blocked on storage holds no platform thread, and the thread count
@@ -159,12 +160,22 @@ final class UsersServer {
         .permitKeepAliveWithoutCalls(true)
         .keepAliveTime(2, TimeUnit.MINUTES)
         .keepAliveTimeout(20, TimeUnit.SECONDS);
+    hardenConnections(builder, config.connections());
     if (reflectionEnabled(config)) {
       builder.addService(RequestDecoding.guard(ProtoReflectionServiceV1.newInstance()));
     }
     builder.intercept(new MetadataLimitInterceptor(METADATA_LIMIT));
     CallInterceptors.installOn(builder);
     return builder.build();
+  }
+
+  /** See {@link Config.Connections} for what each setting defends against. */
+  private static void hardenConnections(NettyServerBuilder builder, Config.Connections connections) {
+    builder
+        .maxRstFramesPerWindow(connections.maxRstFramesPerWindow(), (int) connections.rstFramesWindow().toSeconds())
+        .maxConnectionIdle(connections.maxConnectionIdle().toMillis(), TimeUnit.MILLISECONDS)
+        // grpc-java's default is 120 s: long enough for a few thousand silent sockets to pile up.
+        .handshakeTimeout(connections.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private static ServerCredentials credentials(Config config, ScheduledExecutorService scheduler) {

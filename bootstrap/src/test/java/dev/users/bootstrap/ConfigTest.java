@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.adapter.grpc.DeadlinePolicy;
+import dev.users.adapter.grpc.ImportLimits;
 import dev.users.adapter.grpc.RateLimit;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -100,6 +101,47 @@ class ConfigTest {
     var config = Config.from(Map.of("USERS_RATE_LIMIT", value));
 
     assertThat(config.rateLimit()).contains(new RateLimit(calls, Duration.ofSeconds(periodSeconds)));
+  }
+
+  @Test
+  void hardensConnectionsAndCapsImportsByDefault() {
+    var config = Config.from(Map.of());
+
+    assertThat(config.connections()).isEqualTo(
+        new Config.Connections(200, Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofSeconds(10)));
+    assertThat(config.imports()).isEqualTo(new ImportLimits(1_000_000, Duration.ofMinutes(10)));
+  }
+
+  @Test
+  void readsTheConnectionHardeningAndImportCaps() {
+    var config = Config.from(Map.of(
+        "USERS_MAX_RST_FRAMES_PER_WINDOW", "50",
+        "USERS_RST_FRAMES_WINDOW", "1m",
+        "USERS_MAX_CONNECTION_IDLE", "90s",
+        "USERS_HANDSHAKE_TIMEOUT", "2500ms",
+        "USERS_IMPORT_MAX_ITEMS", "5000",
+        "USERS_IMPORT_MAX_DURATION", "1h"));
+
+    assertThat(config.connections()).isEqualTo(
+        new Config.Connections(50, Duration.ofMinutes(1), Duration.ofSeconds(90), Duration.ofMillis(2500)));
+    assertThat(config.imports()).isEqualTo(new ImportLimits(5_000, Duration.ofHours(1)));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "USERS_MAX_RST_FRAMES_PER_WINDOW|0|USERS_MAX_RST_FRAMES_PER_WINDOW must be an integer from 1 to 1000000, got \"0\"",
+      "USERS_RST_FRAMES_WINDOW|1500ms|USERS_RST_FRAMES_WINDOW must be a whole number of seconds, got \"1500ms\"",
+      "USERS_RST_FRAMES_WINDOW|2h|USERS_RST_FRAMES_WINDOW must be a duration such as 500ms, 10s, 5m or 1h, from 1s to 3600s, got \"2h\"",
+      "USERS_MAX_CONNECTION_IDLE|0s|USERS_MAX_CONNECTION_IDLE must be a duration such as 500ms, 10s, 5m or 1h, from 1s to 2592000s, got \"0s\"",
+      "USERS_HANDSHAKE_TIMEOUT|1h|USERS_HANDSHAKE_TIMEOUT must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 300s, got \"1h\"",
+      "USERS_IMPORT_MAX_ITEMS|-1|USERS_IMPORT_MAX_ITEMS must be an integer from 1 to 1000000000, got \"-1\"",
+      "USERS_IMPORT_MAX_DURATION|10|USERS_IMPORT_MAX_DURATION must be a duration such as 500ms, 10s, 5m or 1h, from 1s to 86400s, got \"10\"",
+  })
+  void aBadHardeningValueIsOneLineNamingTheVariable(String variable, String value, String message) {
+    assertThatThrownBy(() -> Config.from(Map.of(variable, value)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(message)
+        .hasNoCause();
   }
 
   @Test

@@ -1,6 +1,10 @@
 package dev.users.adapter.grpc;
 
+import dev.users.api.v1.UserServiceGrpc;
+import io.grpc.Metadata;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -43,6 +47,8 @@ public final class CallInterceptors {
    *   <li>{@link RateLimitInterceptor}, when there is a limit: inside authentication, which it
    *       must follow to know the caller, and before any work is done for a refused call;
    *   <li>{@link DeadlinePolicyInterceptor}, so that everything inside it runs under a deadline;
+   *   <li>for ImportUsers alone, a second one whose maximum is the import's duration cap, inside
+   *       the first so that it shortens whatever deadline the call has by then;
    *   <li>{@link CallScopeInterceptor}, so that the use cases and storage see that deadline and the
    *       call's cancellation;
    *   <li>{@link UnexpectedErrorInterceptor}, next to the service, so that its close passes
@@ -53,15 +59,32 @@ public final class CallInterceptors {
    * until shutdown, and reflection has rules of its own.
    *
    * @param rateLimit the calls each caller may make, if they are limited
+   * @param imports the caps of one ImportUsers call; its item cap is enforced by the service
    * @param scheduler runs the expiry of the deadlines the policy sets
    */
   public static ServerServiceDefinition usersApi(ServerServiceDefinition service, DeadlinePolicy deadlines,
-      Optional<RateLimit> rateLimit, ScheduledExecutorService scheduler) {
+      Optional<RateLimit> rateLimit, ImportLimits imports, ScheduledExecutorService scheduler) {
     var interceptors = new ArrayList<ServerInterceptor>();
     rateLimit.map(RateLimitInterceptor::new).ifPresent(interceptors::add);
     interceptors.add(new DeadlinePolicyInterceptor(deadlines, scheduler));
+    interceptors.add(importDurationCap(imports, scheduler));
     interceptors.add(new CallScopeInterceptor());
     interceptors.add(new UnexpectedErrorInterceptor());
     return ServerInterceptors.interceptForward(service, interceptors);
+  }
+
+  private static ServerInterceptor importDurationCap(ImportLimits imports, ScheduledExecutorService scheduler) {
+    var cap = imports.maxDuration();
+    var capped = new DeadlinePolicyInterceptor(new DeadlinePolicy(cap, cap, Optional.of(cap), false), scheduler);
+    var importUsers = UserServiceGrpc.getImportUsersMethod().getFullMethodName();
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        return call.getMethodDescriptor().getFullMethodName().equals(importUsers)
+            ? capped.interceptCall(call, headers, next)
+            : next.startCall(call, headers);
+      }
+    };
   }
 }

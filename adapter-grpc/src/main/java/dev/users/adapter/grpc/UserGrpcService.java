@@ -48,15 +48,17 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
   private final DeleteUser delete;
   private final ListUsers list;
   private final ImportUsers importUsers;
+  private final ImportLimits importLimits;
 
-  public UserGrpcService(
-      RegisterUser register, GetUser get, UpdateUser update, DeleteUser delete, ListUsers list, ImportUsers importUsers) {
+  public UserGrpcService(RegisterUser register, GetUser get, UpdateUser update, DeleteUser delete, ListUsers list,
+      ImportUsers importUsers, ImportLimits importLimits) {
     this.register = register;
     this.get = get;
     this.update = update;
     this.delete = delete;
     this.list = list;
     this.importUsers = importUsers;
+    this.importLimits = importLimits;
   }
 
   @Override
@@ -101,7 +103,7 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
 
   @Override
   public StreamObserver<ImportUsersRequest> importUsers(StreamObserver<ImportUsersResponse> responses) {
-    return UserImport.start(importUsers, (ServerCallStreamObserver<ImportUsersResponse>) responses);
+    return UserImport.start(importUsers, importLimits.maxItems(), (ServerCallStreamObserver<ImportUsersResponse>) responses);
   }
 
   private static <T> void respond(StreamObserver<T> responses, UnaryOperator<String> fieldPath, Supplier<T> call) {

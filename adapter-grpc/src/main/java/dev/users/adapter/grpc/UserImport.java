@@ -1,11 +1,17 @@
 package dev.users.adapter.grpc;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.CodedOutputStream;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.Status;
 import dev.users.api.v1.ImportUsersRequest;
 import dev.users.api.v1.ImportUsersResponse;
 import dev.users.application.importing.ImportItem;
 import dev.users.application.importing.ImportOutcome;
 import dev.users.application.importing.ImportUsers;
 import io.grpc.Context;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -37,24 +43,38 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
    */
   static final int MAX_REPORTED_FAILURES = 1_000;
 
+  /** Stated in users.proto, with the details of the answer. */
+  static final String TOO_MANY_ITEMS = "TOO_MANY_ITEMS";
+
+  /**
+   * The most bytes of result a refused call carries in its status. The status travels in the
+   * trailers, which clients bound (grpc-java: 8 KiB by default) and which base64 grows by a third;
+   * the counts always fit, the failures as many as the rest allows. Stated in users.proto.
+   */
+  static final int MAX_RESULT_BYTES_IN_STATUS = 4_096;
+
   private final ImportUsers importUsers;
+  private final long maxItems;
   private final ServerCallStreamObserver<ImportUsersResponse> responses;
   private final Context context;
   private final List<ImportItem> batch = new ArrayList<>(BATCH_SIZE);
   private final ImportUsersResponse.Builder result = ImportUsersResponse.newBuilder();
   /** The position in the stream of the first item of {@link #batch}. */
   private long nextIndex;
+  private long received;
   private boolean stopped;
 
-  private UserImport(ImportUsers importUsers, ServerCallStreamObserver<ImportUsersResponse> responses) {
+  private UserImport(
+      ImportUsers importUsers, long maxItems, ServerCallStreamObserver<ImportUsersResponse> responses) {
     this.importUsers = importUsers;
+    this.maxItems = maxItems;
     this.responses = responses;
     this.context = Context.current();
   }
 
   static StreamObserver<ImportUsersRequest> start(
-      ImportUsers importUsers, ServerCallStreamObserver<ImportUsersResponse> responses) {
-    var call = new UserImport(importUsers, responses);
+      ImportUsers importUsers, long maxItems, ServerCallStreamObserver<ImportUsersResponse> responses) {
+    var call = new UserImport(importUsers, maxItems, responses);
     responses.disableAutoRequest();
     responses.setOnCancelHandler(call::stop);
     responses.request(BATCH_SIZE);
@@ -66,6 +86,11 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
     if (stopped) {
       return;
     }
+    if (received == maxItems) {
+      refuseTheRest();
+      return;
+    }
+    received++;
     batch.add(new ImportItem(item.getEmail(), item.getDisplayName()));
     if (batch.size() == BATCH_SIZE && importBatch()) {
       responses.request(BATCH_SIZE);
@@ -84,6 +109,50 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
       responses.onNext(result.build());
       responses.onCompleted();
     }
+  }
+
+  /**
+   * One item more than a call may carry: the items before it are processed as in any call, and
+   * their result travels in the status, so that the client knows where to resume; nothing after
+   * them is read.
+   */
+  private void refuseTheRest() {
+    if (!importBatch()) {
+      return;
+    }
+    stop();
+    var status = Status.newBuilder()
+        .setCode(Code.RESOURCE_EXHAUSTED_VALUE)
+        .setMessage("an ImportUsers call takes at most " + maxItems + " items; the first " + maxItems
+            + " were processed, as the ImportUsersResponse detail reports: send the rest in another call")
+        .addDetails(Any.pack(ErrorInfo.newBuilder()
+            .setReason(TOO_MANY_ITEMS)
+            .setDomain(ErrorMapping.ERROR_DOMAIN)
+            .putMetadata("max_items", Long.toString(maxItems))
+            .build()))
+        .addDetails(Any.pack(resultFittingInTrailers()))
+        .build();
+    responses.onError(StatusProto.toStatusRuntimeException(status));
+  }
+
+  /** The result with its first failures, as many as {@link #MAX_RESULT_BYTES_IN_STATUS} allows. */
+  private ImportUsersResponse resultFittingInTrailers() {
+    var full = result.build();
+    if (full.getSerializedSize() <= MAX_RESULT_BYTES_IN_STATUS) {
+      return full;
+    }
+    var fitting = full.toBuilder().clearFailures();
+    int size = fitting.build().getSerializedSize();
+    for (var failure : full.getFailuresList()) {
+      // A repeated field's element costs its bytes, a one-byte tag and its length's varint.
+      int cost = 1 + CodedOutputStream.computeUInt32SizeNoTag(failure.getSerializedSize()) + failure.getSerializedSize();
+      if (size + cost > MAX_RESULT_BYTES_IN_STATUS) {
+        break;
+      }
+      fitting.addFailures(failure);
+      size += cost;
+    }
+    return fitting.build();
   }
 
   private void stop() {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
+import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.ImportUsersRequest;
 import dev.users.api.v1.ImportUsersResponse;
 import dev.users.api.v1.UserServiceGrpc;
@@ -154,6 +155,78 @@ class ImportUsersTest {
     assertThat(batches).isEmpty();
     assertThat(response).failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingCause()
         .satisfies(cause -> assertThat(Status.fromThrowable(cause).getCode()).isEqualTo(Status.Code.CANCELLED));
+  }
+
+  @Test
+  void aCallOverTheItemCapEndsResourceExhaustedAfterProcessingTheItemsWithinIt() throws Exception {
+    service.withImportLimits(new ImportLimits(700, Duration.ofMinutes(1))).onImport(importUsers);
+    var items = items(1_200);
+    items.set(650, item("taken650@example.org", "Six Hundred Fifty"));
+
+    var failure = failureOf(() -> importAll(items));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    var tooMany = StatusDetails.detail(failure, ErrorInfo.class);
+    assertThat(tooMany.getReason()).isEqualTo("TOO_MANY_ITEMS");
+    assertThat(tooMany.getMetadataMap()).containsEntry("max_items", "700");
+    var processed = StatusDetails.detail(failure, ImportUsersResponse.class);
+    assertThat(processed.getCreatedCount()).isEqualTo(699);
+    assertThat(processed.getRejectedCount()).isEqualTo(1);
+    assertThat(processed.getFailuresList()).extracting(ImportUsersResponse.Failure::getIndex).containsExactly(650L);
+    assertThat(batches).containsExactly(500, 200);
+  }
+
+  @Test
+  void aRefusedCallKeepsItsResultSmallEnoughForTrailersAndStillCountsEveryItem() throws Exception {
+    service.withImportLimits(new ImportLimits(1_000, Duration.ofMinutes(1))).onImport(importUsers);
+    var items = items(1_001);
+    for (int i = 0; i < 1_000; i++) {
+      items.set(i, item("taken" + i + "@example.org", "Taken " + i));
+    }
+
+    var failure = failureOf(() -> importAll(items));
+
+    var processed = StatusDetails.detail(failure, ImportUsersResponse.class);
+    assertThat(processed.getRejectedCount()).isEqualTo(1_000);
+    assertThat(processed.getSerializedSize()).isLessThanOrEqualTo(UserImport.MAX_RESULT_BYTES_IN_STATUS);
+    assertThat(processed.getFailuresList()).isNotEmpty()
+        .extracting(ImportUsersResponse.Failure::getIndex).startsWith(0L, 1L, 2L);
+    System.out.printf("a refused import carries %d of its 1000 failures in %d bytes%n",
+        processed.getFailuresCount(), processed.getSerializedSize());
+  }
+
+  @Test
+  void aCallOfExactlyTheItemCapSucceeds() throws Exception {
+    service.withImportLimits(new ImportLimits(700, Duration.ofMinutes(1))).onImport(importUsers);
+
+    var response = importAll(items(700));
+
+    assertThat(response.getCreatedCount()).isEqualTo(700);
+  }
+
+  @Test
+  void aCallLongerThanTheDurationCapEndsDeadlineExceededWhateverDeadlineTheClientAsked() throws Exception {
+    service.withImportLimits(new ImportLimits(1_000, Duration.ofMillis(300))).onImport(importUsers);
+    var response = new CompletableFuture<ImportUsersResponse>();
+    var requests = service.asyncStub().withDeadlineAfter(1, TimeUnit.MINUTES).importUsers(into(response));
+    items(10).forEach(requests::onNext);
+    long start = System.nanoTime();
+
+    assertThat(response).failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingCause()
+        .satisfies(cause -> assertThat(Status.fromThrowable(cause).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+    System.out.printf("import duration cap of 300 ms ended the call after %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+  }
+
+  @Test
+  void theDurationCapLeavesOtherMethodsAlone() {
+    service.withImportLimits(new ImportLimits(1_000, Duration.ofMillis(1)))
+        .onGet(query -> TestUsers.aUser().build());
+
+    var user = service.blockingStub().getUser(
+        GetUserRequest.newBuilder().setId(TestUsers.ID).build());
+
+    assertThat(user.hasUser()).isTrue();
   }
 
   private ImportUsersResponse importAll(List<ImportUsersRequest> items)

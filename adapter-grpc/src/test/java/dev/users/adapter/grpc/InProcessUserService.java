@@ -58,6 +58,8 @@ final class InProcessUserService implements AfterEachCallback {
   };
   private DeadlinePolicy deadlines = DeadlinePolicy.defaultingTo(Duration.ofMinutes(1));
   private Optional<RateLimit> rateLimit = Optional.empty();
+  /** Far above what any test sends or waits, unless a test sets its own. */
+  private ImportLimits importLimits = new ImportLimits(1_000_000, Duration.ofDays(1));
   private final List<ServerInterceptor> innermost = new ArrayList<>();
   private final List<ServerInterceptor> aroundUsersApi = new ArrayList<>();
   private final List<ServerServiceDefinition> others = new ArrayList<>();
@@ -120,6 +122,11 @@ final class InProcessUserService implements AfterEachCallback {
     return this;
   }
 
+  InProcessUserService withImportLimits(ImportLimits importLimits) {
+    this.importLimits = importLimits;
+    return this;
+  }
+
   /** Serves {@code service} too, behind the interceptors of every service only, like health. */
   InProcessUserService alsoServing(ServerServiceDefinition service) {
     others.add(service);
@@ -158,11 +165,11 @@ final class InProcessUserService implements AfterEachCallback {
     scheduler = Executors.newSingleThreadScheduledExecutor();
     var users = replacement != null
         ? replacement
-        : new UserGrpcService(register, get, update, delete, list, importUsers);
+        : new UserGrpcService(register, get, update, delete, list, importUsers, importLimits);
     var builder = InProcessServerBuilder.forName(name)
         .addService(ServerInterceptors.intercept(
             CallInterceptors.usersApi(ServerInterceptors.intercept(RequestDecoding.guard(users), innermost), deadlines,
-                rateLimit, scheduler),
+                rateLimit, importLimits, scheduler),
             aroundUsersApi));
     others.forEach(builder::addService);
     CallInterceptors.installOn(builder);

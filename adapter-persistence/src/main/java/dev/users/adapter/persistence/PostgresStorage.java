@@ -10,6 +10,8 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.SqlStatements;
+import org.jdbi.v3.core.statement.StatementExceptions;
+import org.jdbi.v3.core.statement.StatementExceptions.MessageRendering;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -28,7 +30,10 @@ public final class PostgresStorage implements AutoCloseable {
   private PostgresStorage(HikariDataSource pool, AbortableConnections physical, PostgresSettings settings) {
     this.pool = pool;
     this.users = new JdbiUserRepository(Jdbi.create(pool)
-        .configure(SqlStatements.class, statements -> statements.addCustomizer(new CallScopeStatementCustomizer())));
+        .configure(SqlStatements.class, statements -> statements.addCustomizer(new CallScopeStatementCustomizer()))
+        // Jdbi's default message names the statement's bound values (emails, names); an
+        // unexpected failure is logged with its message, and logs keep no personal data.
+        .configure(StatementExceptions.class, exceptions -> exceptions.setMessageRendering(MessageRendering.NONE)));
     this.monitor = new StorageMonitor(monitorConnections(settings), settings.displayedUrl(),
         settings.connectionTimeout(), () -> {
           // Idle connections are dead too; in-use ones are aborted so that their calls fail now
@@ -126,6 +131,10 @@ public final class PostgresStorage implements AutoCloseable {
     source.setUser(settings.user());
     source.setPassword(settings.password());
     source.setApplicationName(APPLICATION_NAME);
+    // The server's DETAIL of an error carries row values ("Key (email_canonical)=(...) already
+    // exists", "Failing row contains (...)"); without it an exception's message, which may be
+    // logged, names no personal data. The SQLState and constraint name stay available.
+    source.setLogServerErrorDetail(false);
     // pgjdbc waits 10 s for a TCP connection by default; an unreachable host should be given up
     // about when callers stop waiting for a connection.
     source.setConnectTimeout(seconds(settings.connectionTimeout()));
