@@ -22,7 +22,6 @@ import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -32,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The HTTP/2 connection limits and the ImportUsers item cap of the assembled server, each seen by
@@ -104,10 +104,14 @@ class ConnectionHardeningTest {
   }
 
   @Test
-  void aConnectionThatNeverStartsItsTlsHandshakeIsClosedAfterTheHandshakeTimeout() throws Exception {
+  void aConnectionThatNeverStartsItsTlsHandshakeIsClosedAfterTheHandshakeTimeout(@TempDir Path dir)
+      throws Exception {
+    var certificate = dir.resolve("server.pem");
+    var key = dir.resolve("server.key");
+    TestPki.Authority.named("CA").server("localhost").writeTo(certificate, key);
     start(Map.of(
-        "USERS_TLS_CERT_FILE", resource("tls/server.pem").toString(),
-        "USERS_TLS_KEY_FILE", resource("tls/server.key").toString(),
+        "USERS_TLS_CERT_FILE", certificate.toString(),
+        "USERS_TLS_KEY_FILE", key.toString(),
         "USERS_HANDSHAKE_TIMEOUT", "500ms"));
 
     assertThat(closesASilentConnection()).as("the server closed the silent connection").isTrue();
@@ -216,13 +220,5 @@ class ConnectionHardeningTest {
   private boolean checkHealth() {
     return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
         .check(HealthCheckRequest.getDefaultInstance()) != null;
-  }
-
-  private static Path resource(String name) {
-    try {
-      return Path.of(ConnectionHardeningTest.class.getClassLoader().getResource(name).toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
