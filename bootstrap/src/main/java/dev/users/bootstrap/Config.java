@@ -1,7 +1,9 @@
 package dev.users.bootstrap;
 
 import dev.users.adapter.grpc.DeadlinePolicy;
+import dev.users.adapter.grpc.JwksFile;
 import dev.users.adapter.persistence.PostgresSettings;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,11 +29,29 @@ record Config(
     Duration shutdownDrain,
     DeadlinePolicy deadlines,
     Optional<Tls> tls,
-    Limits limits) {
+    Limits limits,
+    Auth auth) {
 
   enum StorageKind { POSTGRES, MEMORY }
 
   enum Environment { DEVELOPMENT, PRODUCTION }
+
+  /** How callers prove who they are. */
+  sealed interface Auth {
+
+    /** Nobody is authenticated: every caller is an administrator. */
+    record None() implements Auth {}
+
+    /**
+     * Bearer JWTs signed by a key of the JWKS file, re-read every {@code reloadInterval}.
+     *
+     * @param issuer the {@code iss} tokens must have
+     * @param audience what the {@code aud} of tokens must include
+     */
+    record Jwt(Path jwksFile, String issuer, String audience, Duration reloadInterval) implements Auth {}
+  }
+
+  private enum AuthKind { NONE, JWT }
 
   /** A certificate chain and its private key, both PEM files. */
   record Tls(Path certificateChain, Path privateKey) {}
@@ -69,7 +89,13 @@ record Config(
       Map.entry("USERS_MAX_MESSAGE_BYTES", "1048576"),
       Map.entry("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", "100"),
       Map.entry("USERS_MAX_UNARY_CALLS_IN_FLIGHT", "256"),
-      Map.entry("USERS_MAX_CONNECTION_AGE", "30m"));
+      Map.entry("USERS_MAX_CONNECTION_AGE", "30m"),
+      // Empty: jwt in production, none in development.
+      Map.entry("USERS_AUTH", ""),
+      Map.entry("USERS_AUTH_JWKS_FILE", ""),
+      Map.entry("USERS_AUTH_ISSUER", ""),
+      Map.entry("USERS_AUTH_AUDIENCE", ""),
+      Map.entry("USERS_AUTH_JWKS_RELOAD_INTERVAL", "1m"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
   private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
@@ -94,11 +120,12 @@ record Config(
         read.integer("USERS_DB_POOL_SIZE", 1, 1_000),
         read.duration("USERS_DB_CONNECTION_TIMEOUT", Duration.ofMillis(250), Duration.ofMinutes(1)),
         read.duration("USERS_DB_STATEMENT_TIMEOUT", Duration.ofMillis(100), Duration.ofHours(1)));
+    var environment = read.choice("USERS_ENV", Environment.class);
     return new Config(
         read.integer("USERS_GRPC_PORT", 0, 65_535),
         read.choice("USERS_STORAGE", StorageKind.class),
         postgres,
-        read.choice("USERS_ENV", Environment.class),
+        environment,
         read.duration("USERS_SHUTDOWN_GRACE", Duration.ZERO, Duration.ofHours(1)),
         read.duration("USERS_SHUTDOWN_DRAIN", Duration.ZERO, Duration.ofMinutes(5)),
         new DeadlinePolicy(
@@ -111,7 +138,8 @@ record Config(
             read.integer("USERS_MAX_MESSAGE_BYTES", 1_024, 64 * 1_024 * 1_024),
             read.integer("USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION", 1, 100_000),
             read.duration("USERS_MAX_CONNECTION_AGE", Duration.ofSeconds(1), Duration.ofDays(30)),
-            read.integer("USERS_MAX_UNARY_CALLS_IN_FLIGHT", 1, 100_000)));
+            read.integer("USERS_MAX_UNARY_CALLS_IN_FLIGHT", 1, 100_000)),
+        read.auth(environment));
   }
 
   /** Reads one variable at a time, so that every error names the variable it is about. */
@@ -181,6 +209,31 @@ record Config(
       }
       return Optional.of(TlsFiles.check(
           new Tls(readableFile("USERS_TLS_CERT_FILE", cert), readableFile("USERS_TLS_KEY_FILE", key))));
+    }
+
+    Auth auth(Environment environment) {
+      var kind = string("USERS_AUTH").isEmpty()
+          ? (environment == Environment.PRODUCTION ? AuthKind.JWT : AuthKind.NONE)
+          : choice("USERS_AUTH", AuthKind.class);
+      if (kind == AuthKind.NONE) {
+        return new Auth.None();
+      }
+      var jwks = readableFile("USERS_AUTH_JWKS_FILE", required("USERS_AUTH_JWKS_FILE"));
+      try {
+        JwksFile.load(jwks);
+      } catch (IOException e) {
+        throw new ConfigException("USERS_AUTH_JWKS_FILE", "must name a JWKS file, but \"" + jwks + "\" " + e.getMessage());
+      }
+      return new Auth.Jwt(jwks, required("USERS_AUTH_ISSUER"), required("USERS_AUTH_AUDIENCE"),
+          duration("USERS_AUTH_JWKS_RELOAD_INTERVAL", Duration.ofSeconds(1), Duration.ofDays(1)));
+    }
+
+    private String required(String name) {
+      var value = string(name);
+      if (value.isEmpty()) {
+        throw new ConfigException(name, "must be set when USERS_AUTH is jwt (its default in production)");
+      }
+      return value;
     }
 
     private static Path readableFile(String name, String text) {

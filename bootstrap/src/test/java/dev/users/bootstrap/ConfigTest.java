@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.adapter.grpc.DeadlinePolicy;
+import dev.users.adapter.grpc.TestTokens;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -44,17 +46,18 @@ class ConfigTest {
 
   @Test
   void readsEveryVariable() {
-    var config = Config.from(Map.of(
-        "USERS_GRPC_PORT", "0",
-        "USERS_STORAGE", "memory",
-        "USERS_ENV", "production",
-        "USERS_SHUTDOWN_GRACE", "1500ms",
-        "USERS_SHUTDOWN_DRAIN", "5s",
-        "USERS_DEFAULT_DEADLINE", "2m",
-        "USERS_DB_URL", "jdbc:postgresql://db:5432/users",
-        "USERS_DB_SCHEMA", "directory",
-        "USERS_DB_POOL_SIZE", "20",
-        "USERS_MAX_CONNECTION_AGE", "1h"));
+    var config = Config.from(Map.ofEntries(
+        Map.entry("USERS_GRPC_PORT", "0"),
+        Map.entry("USERS_STORAGE", "memory"),
+        Map.entry("USERS_ENV", "production"),
+        Map.entry("USERS_SHUTDOWN_GRACE", "1500ms"),
+        Map.entry("USERS_SHUTDOWN_DRAIN", "5s"),
+        Map.entry("USERS_DEFAULT_DEADLINE", "2m"),
+        Map.entry("USERS_DB_URL", "jdbc:postgresql://db:5432/users"),
+        Map.entry("USERS_DB_SCHEMA", "directory"),
+        Map.entry("USERS_DB_POOL_SIZE", "20"),
+        Map.entry("USERS_MAX_CONNECTION_AGE", "1h"),
+        Map.entry("USERS_AUTH", "none")));
 
     assertThat(config.grpcPort()).isZero();
     assertThat(config.storage()).isEqualTo(Config.StorageKind.MEMORY);
@@ -102,12 +105,64 @@ class ConfigTest {
       "USERS_DB_URL|jdbc:mysql://x/y|USERS_DB_URL must start with jdbc:postgresql://, got \"jdbc:mysql://x/y\"",
       "USERS_DB_SCHEMA|Users; drop|USERS_DB_SCHEMA must be a lower-case SQL identifier (letters, digits, _; at most 63), got \"Users; drop\"",
       "USERS_DB_POOL_SIZE|0|USERS_DB_POOL_SIZE must be an integer from 1 to 1000, got \"0\"",
+      "USERS_AUTH|oauth|USERS_AUTH must be one of none, jwt, got \"oauth\"",
   })
   void aBadValueIsOneLineNamingTheVariable(String variable, String value, String message) {
     assertThatThrownBy(() -> Config.from(Map.of(variable, value)))
         .isInstanceOf(ConfigException.class)
         .hasMessage(message)
         .hasNoCause();
+  }
+
+  @Test
+  void authenticationIsOffInDevelopmentAndBearerJwtInProduction() {
+    assertThat(Config.from(Map.of()).auth()).isEqualTo(new Config.Auth.None());
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_ENV", "production")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_AUTH_JWKS_FILE must be set when USERS_AUTH is jwt (its default in production)");
+  }
+
+  @Test
+  void readsTheJwtSettings(@TempDir Path dir) {
+    var jwks = TestTokens.withKey("key-1").writeJwks(dir.resolve("jwks.json"));
+
+    var config = Config.from(Map.of(
+        "USERS_AUTH", "jwt",
+        "USERS_AUTH_JWKS_FILE", jwks.toString(),
+        "USERS_AUTH_ISSUER", "https://issuer.test",
+        "USERS_AUTH_AUDIENCE", "users-service",
+        "USERS_AUTH_JWKS_RELOAD_INTERVAL", "30s"));
+
+    assertThat(config.auth()).isEqualTo(
+        new Config.Auth.Jwt(jwks, "https://issuer.test", "users-service", Duration.ofSeconds(30)));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"USERS_AUTH_ISSUER", "USERS_AUTH_AUDIENCE"})
+  void jwtNeedsAnIssuerAndAnAudience(String missing, @TempDir Path dir) {
+    var env = new HashMap<>(Map.of(
+        "USERS_AUTH", "jwt",
+        "USERS_AUTH_JWKS_FILE", TestTokens.withKey("key-1").writeJwks(dir.resolve("jwks.json")).toString(),
+        "USERS_AUTH_ISSUER", "https://issuer.test",
+        "USERS_AUTH_AUDIENCE", "users-service"));
+    env.remove(missing);
+
+    assertThatThrownBy(() -> Config.from(env))
+        .hasMessage(missing + " must be set when USERS_AUTH is jwt (its default in production)");
+  }
+
+  @Test
+  void aJwksFileThatIsNoJwksStopsStartUpNamingIt(@TempDir Path dir) throws Exception {
+    var jwks = Files.writeString(dir.resolve("jwks.json"), "{\"keys\": \"none\"}");
+
+    assertThatThrownBy(() -> Config.from(Map.of(
+            "USERS_AUTH", "jwt",
+            "USERS_AUTH_JWKS_FILE", jwks.toString(),
+            "USERS_AUTH_ISSUER", "https://issuer.test",
+            "USERS_AUTH_AUDIENCE", "users-service")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("USERS_AUTH_JWKS_FILE must name a JWKS file, but \"" + jwks + "\" is not a JWKS document")
+        .message().doesNotContain("\n");
   }
 
   @Test

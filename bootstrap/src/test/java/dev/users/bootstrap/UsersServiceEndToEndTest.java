@@ -327,7 +327,8 @@ class UsersServiceEndToEndTest {
       server = UsersServer.start(Config.from(Map.of(
           "USERS_STORAGE", "memory",
           "USERS_GRPC_PORT", "0",
-          "USERS_ENV", "production")));
+          "USERS_ENV", "production",
+          "USERS_AUTH", "none")));
       channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
           .build();
     }

@@ -1,5 +1,6 @@
 package dev.users.adapter.grpc;
 
+import dev.users.application.access.Caller;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -37,6 +38,8 @@ public final class CallInterceptors {
    * the outermost:
    *
    * <ol>
+   *   <li>{@code authentication}, so that a caller who cannot be authenticated costs no more than
+   *       the check, and every interceptor inside it, like the service, sees the {@link Caller};
    *   <li>{@link DeadlinePolicyInterceptor}, so that everything inside it runs under a deadline;
    *   <li>{@link CallScopeInterceptor}, so that the use cases and storage see that deadline and the
    *       call's cancellation;
@@ -49,9 +52,10 @@ public final class CallInterceptors {
    *
    * @param scheduler runs the expiry of the deadlines the policy sets
    */
-  public static ServerServiceDefinition usersApi(
-      ServerServiceDefinition service, DeadlinePolicy deadlines, ScheduledExecutorService scheduler) {
+  public static ServerServiceDefinition usersApi(ServerServiceDefinition service,
+      AuthenticationInterceptor authentication, DeadlinePolicy deadlines, ScheduledExecutorService scheduler) {
     return ServerInterceptors.interceptForward(service,
+        authentication,
         new DeadlinePolicyInterceptor(deadlines, scheduler),
         new CallScopeInterceptor(),
         new UnexpectedErrorInterceptor());

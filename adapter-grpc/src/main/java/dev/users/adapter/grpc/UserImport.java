@@ -2,6 +2,8 @@ package dev.users.adapter.grpc;
 
 import dev.users.api.v1.ImportUsersRequest;
 import dev.users.api.v1.ImportUsersResponse;
+import dev.users.application.access.AccessPolicy;
+import dev.users.application.access.Caller;
 import dev.users.application.importing.ImportItem;
 import dev.users.application.importing.ImportOutcome;
 import dev.users.application.importing.ImportUsers;
@@ -38,6 +40,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
   static final int MAX_REPORTED_FAILURES = 1_000;
 
   private final ImportUsers importUsers;
+  private final Caller caller;
   private final ServerCallStreamObserver<ImportUsersResponse> responses;
   private final Context context;
   private final List<ImportItem> batch = new ArrayList<>(BATCH_SIZE);
@@ -46,19 +49,37 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
   private long nextIndex;
   private boolean stopped;
 
-  private UserImport(ImportUsers importUsers, ServerCallStreamObserver<ImportUsersResponse> responses) {
+  private UserImport(
+      ImportUsers importUsers, Caller caller, ServerCallStreamObserver<ImportUsersResponse> responses) {
     this.importUsers = importUsers;
+    this.caller = caller;
     this.responses = responses;
     this.context = Context.current();
   }
 
   static StreamObserver<ImportUsersRequest> start(
-      ImportUsers importUsers, ServerCallStreamObserver<ImportUsersResponse> responses) {
-    var call = new UserImport(importUsers, responses);
+      ImportUsers importUsers, Caller caller, ServerCallStreamObserver<ImportUsersResponse> responses) {
+    var call = new UserImport(importUsers, caller, responses);
     responses.disableAutoRequest();
     responses.setOnCancelHandler(call::stop);
-    responses.request(BATCH_SIZE);
+    if (call.mayImport()) {
+      responses.request(BATCH_SIZE);
+    }
     return call;
+  }
+
+  /** The items of a call that has already been answered: nothing is read or kept. */
+  static StreamObserver<ImportUsersRequest> ignoringItems() {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(ImportUsersRequest item) {}
+
+      @Override
+      public void onError(Throwable error) {}
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   @Override
@@ -91,6 +112,24 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
     batch.clear();
   }
 
+  /**
+   * Refuses a caller who may not import before a single item is read, by the rule the use case
+   * applies to every batch: a stream has no one request to refuse, and an empty one would
+   * otherwise succeed without asking the use case at all.
+   *
+   * @return whether the call goes on
+   */
+  private boolean mayImport() {
+    try {
+      AccessPolicy.mayImport(caller);
+      return true;
+    } catch (RuntimeException e) {
+      stop();
+      responses.onError(CallFailures.report(e, UnaryOperator.identity()));
+      return false;
+    }
+  }
+
   /** @return whether the call goes on: false once it was cancelled or failed */
   private boolean importBatch() {
     if (context.isCancelled()) {
@@ -102,7 +141,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
     }
     List<ImportOutcome> outcomes;
     try {
-      outcomes = importUsers.importBatch(List.copyOf(batch));
+      outcomes = importUsers.importBatch(caller, List.copyOf(batch));
     } catch (RuntimeException e) {
       stop();
       responses.onError(CallFailures.report(e, UnaryOperator.identity()));

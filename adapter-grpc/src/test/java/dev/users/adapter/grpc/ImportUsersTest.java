@@ -47,7 +47,7 @@ class ImportUsersTest {
   private final List<Integer> batches = new CopyOnWriteArrayList<>();
 
   /** Validates like the real use case, and finds every email starting with "taken" taken. */
-  private final ImportUsers importUsers = items -> {
+  private final ImportUsers importUsers = (caller, items) -> {
     batches.add(items.size());
     return items.stream().map(ImportUsersTest::outcome).toList();
   };
@@ -104,11 +104,11 @@ class ImportUsersTest {
 
   @Test
   void aBatchThatCannotBeWrittenFailsTheCallWithUnavailable() {
-    service.onImport(items -> {
+    service.onImport((caller, items) -> {
       if (batches.size() == 1) {
         throw new StorageUnavailableException("connection refused", null);
       }
-      return importUsers.importBatch(items);
+      return importUsers.importBatch(caller, items);
     });
 
     var failure = failureOf(() -> importAll(items(1_200)));
@@ -122,12 +122,12 @@ class ImportUsersTest {
   void takesTheNextBatchFromTheClientOnlyOnceTheCurrentOneIsWritten() throws Exception {
     var firstBatchWriting = new CountDownLatch(1);
     var firstBatchMayFinish = new CountDownLatch(1);
-    service.onImport(items -> {
+    service.onImport((caller, items) -> {
       if (batches.isEmpty()) {
         firstBatchWriting.countDown();
         Await.released(firstBatchMayFinish);
       }
-      return importUsers.importBatch(items);
+      return importUsers.importBatch(caller, items);
     });
     var client = new PacedImport(items(1_200));
 

@@ -55,7 +55,7 @@ class UserGrpcServiceTest {
     @Test
     void registersTheUserAndReturnsEveryFieldOfIt() {
       var received = new AtomicReference<RegisterUserCommand>();
-      service.onRegister(command -> {
+      service.onRegister((caller, command) -> {
         received.set(command);
         return aUser().withEmail("ada@example.org").withDisplayName("Ada Lovelace").withVersion(1).build();
       });
@@ -78,7 +78,7 @@ class UserGrpcServiceTest {
     @Test
     void anEmptyIdempotencyKeyMeansNone() {
       var received = new AtomicReference<RegisterUserCommand>();
-      service.onRegister(command -> {
+      service.onRegister((caller, command) -> {
         received.set(command);
         return aUser().build();
       });
@@ -101,7 +101,7 @@ class UserGrpcServiceTest {
 
     @Test
     void aTakenEmailIsAlreadyExistsWithReasonEmailTaken() {
-      service.onRegister(command -> {
+      service.onRegister((caller, command) -> {
         throw new EmailAlreadyTakenException(command.email());
       });
 
@@ -122,7 +122,7 @@ class UserGrpcServiceTest {
     @Test
     void returnsTheUserWithTheId() {
       var received = new AtomicReference<GetUserQuery>();
-      service.onGet(query -> {
+      service.onGet((caller, query) -> {
         received.set(query);
         return aUser().withId(OTHER_ID).withVersion(40).build();
       });
@@ -144,7 +144,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anUnknownIdIsNotFoundNamingTheResource() {
-      service.onGet(query -> {
+      service.onGet((caller, query) -> {
         throw new UserNotFoundException(query.id());
       });
 
@@ -163,7 +163,7 @@ class UserGrpcServiceTest {
     @Test
     void changesOnlyTheFieldsOfTheMask() {
       var received = new AtomicReference<UpdateUserCommand>();
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         received.set(command);
         return aUser().withDisplayName("Countess of Lovelace").withVersion(4).build();
       });
@@ -184,7 +184,7 @@ class UserGrpcServiceTest {
     @Test
     void anAbsentMaskChangesEveryMutableField() {
       var received = new AtomicReference<UpdateUserCommand>();
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         received.set(command);
         return aUser().build();
       });
@@ -211,7 +211,7 @@ class UserGrpcServiceTest {
 
     @Test
     void aStaleEtagIsAbortedWithReasonEtagMismatch() {
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         throw new VersionConflictException(command.id());
       });
 
@@ -228,7 +228,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anUnknownIdIsNotFound() {
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         throw new UserNotFoundException(command.id());
       });
 
@@ -243,7 +243,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anEmailOfAnotherUserIsAlreadyExists() {
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         throw new EmailAlreadyTakenException(new Email("grace@example.org"));
       });
 
@@ -263,7 +263,7 @@ class UserGrpcServiceTest {
     @Test
     void deletesTheUserIfTheEtagMatches() {
       var received = new AtomicReference<DeleteUserCommand>();
-      service.onDelete(received::set);
+      service.onDelete((caller, command) -> received.set(command));
 
       var response = service.blockingStub().deleteUser(
           DeleteUserRequest.newBuilder().setId(TestUsers.ID).setEtag("3").build());
@@ -283,7 +283,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anUnknownIdIsNotFound() {
-      service.onDelete(command -> {
+      service.onDelete((caller, command) -> {
         throw new UserNotFoundException(command.id());
       });
 
@@ -295,7 +295,7 @@ class UserGrpcServiceTest {
 
     @Test
     void aStaleEtagIsAborted() {
-      service.onDelete(command -> {
+      service.onDelete((caller, command) -> {
         throw new VersionConflictException(command.id());
       });
 
@@ -312,7 +312,7 @@ class UserGrpcServiceTest {
 
     @Test
     void unreachableStorageIsUnavailableWithAGenericMessageAndARetryDelay() {
-      service.onGet(query -> {
+      service.onGet((caller, query) -> {
         throw new StorageUnavailableException(
             "connection to db-primary.internal:5432 refused", new SQLException("FATAL: too many connections"));
       });
@@ -327,7 +327,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anUnexpectedFailureIsInternalWithAGenericMessageAndIsLoggedWithItsCause() throws InterruptedException {
-      service.onRegister(command -> {
+      service.onRegister((caller, command) -> {
         throw new IllegalStateException("SELECT * FROM users failed on db-primary.internal");
       });
 

@@ -1,5 +1,6 @@
 package dev.users.application.access;
 
+import dev.users.domain.UserId;
 import java.util.Objects;
 import java.util.Set;
 
@@ -40,5 +41,10 @@ public record Caller(String subject, Set<String> scopes) {
 
   public boolean has(String scope) {
     return scopes.contains(scope);
+  }
+
+  /** Whether the subject is {@code id}, in any letter case: a user acting on their own record. */
+  public boolean is(UserId id) {
+    return subject.equalsIgnoreCase(id.toString());
   }
 }
