@@ -1,7 +1,9 @@
 package dev.users.application.access;
 
+import dev.users.domain.InvalidInputException;
 import dev.users.domain.UserId;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -43,8 +45,15 @@ public record Caller(String subject, Set<String> scopes) {
     return scopes.contains(scope);
   }
 
-  /** Whether the subject is {@code id}, in any letter case: a user acting on their own record. */
-  public boolean is(UserId id) {
-    return subject.equalsIgnoreCase(id.toString());
+  /**
+   * The user this caller is, when the subject is a user id (in any letter case); empty for a
+   * caller that is no user, such as another service.
+   */
+  public Optional<UserId> userId() {
+    try {
+      return Optional.of(UserId.parse(subject));
+    } catch (InvalidInputException e) {
+      return Optional.empty();
+    }
   }
 }

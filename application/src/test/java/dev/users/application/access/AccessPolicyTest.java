@@ -97,8 +97,20 @@ class AccessPolicyTest {
   }
 
   @Test
-  void theWriteScopeAloneReadsOnlyItsOwnUser() {
-    assertThatThrownBy(() -> AccessPolicy.mayRead(WRITER, GRACE)).isInstanceOf(UserNotFoundException.class);
+  void aServiceWithoutTheScopeIsDeniedTheUserOperationsOutright() {
+    assertThatThrownBy(() -> AccessPolicy.mayRead(WRITER, GRACE))
+        .isInstanceOf(PermissionDeniedException.class)
+        .hasMessage("GetUser needs scope users.read or users.admin, or a caller who is the user");
+    assertThatThrownBy(() -> AccessPolicy.mayUpdate(READER, GRACE, false))
+        .isInstanceOf(PermissionDeniedException.class);
+  }
+
+  @Test
+  void aUserWithTheWriteScopeOnlyReadsThemselves() {
+    var adaWriting = new Caller(ADA.toString(), Set.of(Caller.WRITE));
+
+    assertThatCode(() -> AccessPolicy.mayRead(adaWriting, ADA)).doesNotThrowAnyException();
+    assertThatThrownBy(() -> AccessPolicy.mayRead(adaWriting, GRACE)).isInstanceOf(UserNotFoundException.class);
   }
 
   @Test
