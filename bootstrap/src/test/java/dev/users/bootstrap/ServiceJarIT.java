@@ -47,6 +47,22 @@ class ServiceJarIT {
   }
 
   @Test
+  void aJwksFileThatIsNoJwksStopsStartUpWithOneLineNamingIt(@TempDir Path dir) throws Exception {
+    var jwks = Files.writeString(dir.resolve("jwks.json"), "-----BEGIN PUBLIC KEY-----");
+
+    var service = services.start(Map.of(
+        "USERS_AUTH", "jwt",
+        "USERS_AUTH_JWKS_FILE", jwks.toString(),
+        "USERS_AUTH_ISSUER", "https://issuer.test",
+        "USERS_AUTH_AUDIENCE", "users-service"));
+
+    assertThat(service.exitCode()).isEqualTo(2);
+    assertThat(service.output()).singleElement().asString().startsWith(
+        "users-service: invalid configuration: USERS_AUTH_JWKS_FILE must name a JWKS file, but \"" + jwks
+            + "\" is not a JWKS document");
+  }
+
+  @Test
   void anUnreachableDatabaseStopsStartUpWithOneLineSayingWhereItTried() throws Exception {
     var service = services.start(Map.of("USERS_DB_URL", "jdbc:postgresql://127.0.0.1:1/users"));
 
