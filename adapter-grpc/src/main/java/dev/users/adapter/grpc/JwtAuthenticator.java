@@ -16,10 +16,9 @@ import com.nimbusds.jwt.proc.ExpiredJWTException;
 import dev.users.application.access.Caller;
 import dev.users.application.access.NotAuthenticatedException;
 import java.text.ParseException;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
-import java.util.Date;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -73,28 +72,20 @@ public final class JwtAuthenticator {
   }
 
   private final JwksFile keys;
-  private final Clock clock;
   private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
 
-  /** Checks tokens against the keys of {@code keys}, whose {@code iss} is {@code issuer} and whose {@code aud} includes {@code audience}. */
+  /**
+   * Accepts tokens signed by a key of {@code keys} whose {@code iss} is {@code issuer} and whose
+   * {@code aud} includes {@code audience}.
+   */
   public JwtAuthenticator(JwksFile keys, String issuer, String audience) {
-    this(keys, issuer, audience, Clock.systemUTC());
-  }
-
-  JwtAuthenticator(JwksFile keys, String issuer, String audience, Clock clock) {
     this.keys = keys;
-    this.clock = clock;
     processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALLOWED_ALGORITHMS, keys));
-    var claims = new DefaultJWTClaimsVerifier<>(
+    var claims = new DefaultJWTClaimsVerifier<SecurityContext>(
         Set.of(audience),
         new JWTClaimsSet.Builder().issuer(issuer).build(),
         Set.of("exp", "sub"),
-        Set.of()) {
-      @Override
-      protected Date currentTime() {
-        return Date.from(clock.instant());
-      }
-    };
+        Set.of());
     claims.setMaxClockSkew((int) CLOCK_SKEW.toSeconds());
     processor.setJWTClaimsSetVerifier(claims);
   }
@@ -106,7 +97,8 @@ public final class JwtAuthenticator {
   Caller authenticate(String token) {
     var claims = verify(token);
     var issuedAt = claims.getIssueTime();
-    if (issuedAt != null && issuedAt.toInstant().isAfter(clock.instant().plus(CLOCK_SKEW))) {
+    // DefaultJWTClaimsVerifier checks exp and nbf only.
+    if (issuedAt != null && issuedAt.toInstant().isAfter(Instant.now().plus(CLOCK_SKEW))) {
       throw Refusal.NOT_YET_VALID.exception();
     }
     String scope;
