@@ -16,6 +16,8 @@ import dev.users.api.v1.DeleteUserResponse;
 import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.User;
+import dev.users.api.v1.UserServiceGrpc;
+import dev.users.application.access.PermissionDeniedException;
 import dev.users.application.delete.DeleteUserCommand;
 import dev.users.application.get.GetUserQuery;
 import dev.users.application.port.IdempotencyKey;
@@ -31,6 +33,8 @@ import dev.users.domain.UserId;
 import dev.users.domain.UserNotFoundException;
 import dev.users.domain.VersionConflictException;
 import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
@@ -309,6 +313,43 @@ class UserGrpcServiceTest {
 
   @Nested
   class ServiceWideFailures {
+
+    @Test
+    void aCallerWithoutTheRightIsPermissionDeniedNamingTheOperation() {
+      service.onDelete((caller, command) -> {
+        throw new PermissionDeniedException("DeleteUser", "scope users.write or users.admin");
+      });
+
+      var failure = failureOf(() -> service.blockingStub().deleteUser(
+          DeleteUserRequest.newBuilder().setId(TestUsers.ID).build()));
+
+      assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(failure.getStatus().getDescription()).isEqualTo("DeleteUser needs scope users.write or users.admin");
+      var info = StatusDetails.detail(failure, ErrorInfo.class);
+      assertThat(info.getReason()).isEqualTo("PERMISSION_DENIED");
+      assertThat(info.getMetadataMap()).containsEntry("operation", "DeleteUser");
+    }
+
+    @Test
+    void aCallThatNoAuthenticationStepPassedIsRefusedRatherThanServedAsSomebody() throws Exception {
+      var name = InProcessServerBuilder.generateName();
+      var unguarded = InProcessServerBuilder.forName(name)
+          .addService(new UserGrpcService(null, (caller, query) -> {
+            throw new AssertionError("GetUser was not expected to reach its use case");
+          }, null, null, null, null))
+          .build()
+          .start();
+      var channel = InProcessChannelBuilder.forName(name).build();
+      try {
+        var failure = failureOf(() -> UserServiceGrpc.newBlockingStub(channel)
+            .getUser(GetUserRequest.newBuilder().setId(TestUsers.ID).build()));
+
+        assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      } finally {
+        channel.shutdownNow();
+        unguarded.shutdownNow();
+      }
+    }
 
     @Test
     void unreachableStorageIsUnavailableWithAGenericMessageAndARetryDelay() {
