@@ -191,6 +191,46 @@ class AccessEndToEndTest {
     assertThat(UsersServiceEndToEndTest.reflectedServices(channel)).contains(UserServiceGrpc.SERVICE_NAME);
   }
 
+  @Test
+  void aRotatedKeyIsTrustedAndTheRemovedOneRefusedWithoutARestart(@TempDir Path keys) throws Exception {
+    var before = TestTokens.withKey("2026-01");
+    var after = TestTokens.withKey("2026-02");
+    var jwks = before.writeJwks(keys.resolve("jwks.json"));
+    var rotating = UsersServer.start(Config.from(Map.of(
+        "USERS_STORAGE", "memory",
+        "USERS_GRPC_PORT", "0",
+        "USERS_AUTH", "jwt",
+        "USERS_AUTH_JWKS_FILE", jwks.toString(),
+        "USERS_AUTH_ISSUER", TestTokens.ISSUER,
+        "USERS_AUTH_AUDIENCE", TestTokens.AUDIENCE,
+        "USERS_AUTH_JWKS_RELOAD_INTERVAL", "1s")));
+    var rotatingChannel =
+        Grpc.newChannelBuilderForAddress("127.0.0.1", rotating.port(), InsecureChannelCredentials.create()).build();
+    var list = ListUsersRequest.newBuilder().setPageSize(1).build();
+    Call withOldKey = () -> UserServiceGrpc.newBlockingStub(rotatingChannel)
+        .withInterceptors(bearer(before.token("reporting", "users.read").sign())).listUsers(list).forEachRemaining(page -> { });
+    Call withNewKey = () -> UserServiceGrpc.newBlockingStub(rotatingChannel)
+        .withInterceptors(bearer(after.token("reporting", "users.read").sign())).listUsers(list).forEachRemaining(page -> { });
+    try {
+      assertThat(statusOf(withOldKey)).isEqualTo(Status.Code.OK);
+
+      after.writeJwks(jwks);
+      long start = System.nanoTime();
+      long giveUp = start + TimeUnit.SECONDS.toNanos(10);
+      while (statusOf(withNewKey) != Status.Code.OK && System.nanoTime() < giveUp) {
+        Thread.sleep(100);
+      }
+      System.out.printf("the new key was trusted %d ms after the JWKS file was replaced%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+
+      assertThat(statusOf(withNewKey)).isEqualTo(Status.Code.OK);
+      assertThat(statusOf(withOldKey)).isEqualTo(Status.Code.UNAUTHENTICATED);
+    } finally {
+      rotatingChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      rotating.stop();
+    }
+  }
+
   private static User createdByAdmin() {
     return UserServiceGrpc.newBlockingStub(channel)
         .withInterceptors(bearer(ISSUER.token("ops", "users.admin").sign()))
