@@ -1,6 +1,7 @@
 package dev.users.application;
 
 import dev.users.adapter.persistence.memory.InMemoryUserRepository;
+import dev.users.application.access.Caller;
 import dev.users.application.port.UserIdGenerator;
 import dev.users.application.register.RegisterUserCommand;
 import dev.users.application.register.RegisterUserService;
@@ -21,6 +22,9 @@ import java.util.UUID;
  * application} cannot depend on an adapter: Maven would see a cycle.
  */
 public final class UseCaseFixture {
+
+  /** A caller every use case serves: the access rules have tests of their own. */
+  public static final Caller ADMIN = Caller.unauthenticatedAdministrator();
 
   public static final Instant START = Instant.parse("2026-03-04T05:06:07.123456Z");
 
@@ -52,7 +56,7 @@ public final class UseCaseFixture {
 
   /** Registers a user through the real use case, as a test's starting point. */
   public User registered(String email, String displayName) {
-    return new RegisterUserService(users, ids, clock).register(RegisterUserCommand.of(email, displayName, ""));
+    return new RegisterUserService(users, ids, clock).register(ADMIN, RegisterUserCommand.of(email, displayName, ""));
   }
 
   private static final class SteppingClock extends Clock {

@@ -3,7 +3,9 @@ package dev.users.bootstrap;
 import dev.users.adapter.grpc.DeadlinePolicy;
 import dev.users.adapter.grpc.RateLimit;
 import dev.users.adapter.grpc.ImportLimits;
+import dev.users.adapter.grpc.JwksFile;
 import dev.users.adapter.persistence.PostgresSettings;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +34,8 @@ record Config(
     Limits limits,
     Optional<RateLimit> rateLimit,
     Connections connections,
-    ImportLimits imports) {
+    ImportLimits imports,
+    Auth auth) {
 
   enum StorageKind { POSTGRES, MEMORY }
 
@@ -50,6 +53,23 @@ record Config(
 
   /** Whether a client must, may or need not present a certificate issued by a trusted CA. */
   enum ClientAuth { NONE, OPTIONAL, REQUIRE }
+
+  /** How callers prove who they are. */
+  sealed interface Auth {
+
+    /** Nobody is authenticated: every caller is an administrator. */
+    record None() implements Auth {}
+
+    /**
+     * Bearer JWTs signed by a key of the JWKS file, re-read every {@code reloadInterval}.
+     *
+     * @param issuer the {@code iss} tokens must have
+     * @param audience what the {@code aud} of tokens must include
+     */
+    record Jwt(Path jwksFile, String issuer, String audience, Duration reloadInterval) implements Auth {}
+  }
+
+  private enum AuthKind { NONE, JWT }
 
   /** Per-connection bounds that keep one client from exhausting the server. */
   /**
@@ -111,7 +131,13 @@ record Config(
       Map.entry("USERS_MAX_CONNECTION_IDLE", "5m"),
       Map.entry("USERS_HANDSHAKE_TIMEOUT", "10s"),
       Map.entry("USERS_IMPORT_MAX_ITEMS", "1000000"),
-      Map.entry("USERS_IMPORT_MAX_DURATION", "10m"));
+      Map.entry("USERS_IMPORT_MAX_DURATION", "10m"),
+      // Empty: jwt in production, none in development.
+      Map.entry("USERS_AUTH", ""),
+      Map.entry("USERS_AUTH_JWKS_FILE", ""),
+      Map.entry("USERS_AUTH_ISSUER", ""),
+      Map.entry("USERS_AUTH_AUDIENCE", ""),
+      Map.entry("USERS_AUTH_JWKS_RELOAD_INTERVAL", "1m"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
   private static final Pattern RATE = Pattern.compile("(\\d{1,9})/(s|m)");
@@ -138,11 +164,12 @@ record Config(
         read.integer("USERS_DB_POOL_SIZE", 1, 1_000),
         read.duration("USERS_DB_CONNECTION_TIMEOUT", Duration.ofMillis(250), Duration.ofMinutes(1)),
         read.duration("USERS_DB_STATEMENT_TIMEOUT", Duration.ofMillis(100), Duration.ofHours(1)));
+    var environment = read.choice("USERS_ENV", Environment.class);
     return new Config(
         read.integer("USERS_GRPC_PORT", 0, 65_535),
         read.choice("USERS_STORAGE", StorageKind.class),
         postgres,
-        read.choice("USERS_ENV", Environment.class),
+        environment,
         read.duration("USERS_SHUTDOWN_GRACE", Duration.ZERO, Duration.ofHours(1)),
         read.duration("USERS_SHUTDOWN_DRAIN", Duration.ZERO, Duration.ofMinutes(5)),
         new DeadlinePolicy(
@@ -164,7 +191,8 @@ record Config(
             read.duration("USERS_HANDSHAKE_TIMEOUT", Duration.ofMillis(100), Duration.ofMinutes(5))),
         new ImportLimits(
             read.integer("USERS_IMPORT_MAX_ITEMS", 1, 1_000_000_000),
-            read.duration("USERS_IMPORT_MAX_DURATION", Duration.ofSeconds(1), Duration.ofDays(1))));
+            read.duration("USERS_IMPORT_MAX_DURATION", Duration.ofSeconds(1), Duration.ofDays(1))),
+        read.auth(environment));
   }
 
   /** Reads one variable at a time, so that every error names the variable it is about. */
@@ -288,6 +316,31 @@ record Config(
           clientAuth,
           clientCas.isEmpty() ? Optional.empty() : Optional.of(readableFile("USERS_TLS_CLIENT_CA_FILE", clientCas)),
           reloadInterval)));
+    }
+
+    Auth auth(Environment environment) {
+      var kind = string("USERS_AUTH").isEmpty()
+          ? (environment == Environment.PRODUCTION ? AuthKind.JWT : AuthKind.NONE)
+          : choice("USERS_AUTH", AuthKind.class);
+      if (kind == AuthKind.NONE) {
+        return new Auth.None();
+      }
+      var jwks = readableFile("USERS_AUTH_JWKS_FILE", required("USERS_AUTH_JWKS_FILE"));
+      try {
+        JwksFile.load(jwks);
+      } catch (IOException e) {
+        throw new ConfigException("USERS_AUTH_JWKS_FILE", "must name a JWKS file, but \"" + jwks + "\" " + e.getMessage());
+      }
+      return new Auth.Jwt(jwks, required("USERS_AUTH_ISSUER"), required("USERS_AUTH_AUDIENCE"),
+          duration("USERS_AUTH_JWKS_RELOAD_INTERVAL", Duration.ofSeconds(1), Duration.ofDays(1)));
+    }
+
+    private String required(String name) {
+      var value = string(name);
+      if (value.isEmpty()) {
+        throw new ConfigException(name, "must be set when USERS_AUTH is jwt (its default in production)");
+      }
+      return value;
     }
 
     private static Path readableFile(String name, String text) {

@@ -1,7 +1,10 @@
 package dev.users.bootstrap;
 
+import dev.users.adapter.grpc.AuthenticationInterceptor;
 import dev.users.adapter.grpc.CallInterceptors;
 import dev.users.adapter.grpc.InFlightLimitInterceptor;
+import dev.users.adapter.grpc.JwksFile;
+import dev.users.adapter.grpc.JwtAuthenticator;
 import dev.users.adapter.grpc.MetadataLimitInterceptor;
 import dev.users.adapter.grpc.RequestDecoding;
 import dev.users.adapter.grpc.UserGrpcService;
@@ -135,8 +138,8 @@ final class UsersServer {
     var limits = config.limits();
     var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config, scheduler))
         .addService(ServerInterceptors.intercept(
-            CallInterceptors.usersApi(RequestDecoding.guard(service), config.deadlines(), config.rateLimit(),
-                config.imports(), scheduler),
+            CallInterceptors.usersApi(RequestDecoding.guard(service), authentication(config, scheduler),
+                config.deadlines(), config.rateLimit(), config.imports(), scheduler),
             new InFlightLimitInterceptor(limits.maxUnaryCallsInFlight())))
         .addService(ServerInterceptors.intercept(RequestDecoding.guard(health.getHealthService()), watches))
         // Virtual threads: a call blocked on storage holds no platform thread, and the thread count
@@ -176,6 +179,30 @@ final class UsersServer {
         .maxConnectionIdle(connections.maxConnectionIdle().toMillis(), TimeUnit.MILLISECONDS)
         // grpc-java's default is 120 s: long enough for a few thousand silent sockets to pile up.
         .handshakeTimeout(connections.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** @throws UncheckedIOException when the JWKS file can no longer be read */
+  private static AuthenticationInterceptor authentication(Config config, ScheduledExecutorService scheduler) {
+    return switch (config.auth()) {
+      case Config.Auth.None none -> {
+        if (config.environment() == Config.Environment.PRODUCTION) {
+          log.warn("USERS_AUTH is none: every caller is an administrator");
+        }
+        yield AuthenticationInterceptor.none();
+      }
+      case Config.Auth.Jwt jwt -> {
+        JwksFile keys;
+        try {
+          keys = JwksFile.load(jwt.jwksFile());
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read USERS_AUTH_JWKS_FILE: " + e.getMessage(), e);
+        }
+        keys.watch(scheduler, jwt.reloadInterval());
+        log.info("callers authenticate with bearer JWTs from issuer {} (keys: {}, re-read every {} s)",
+            jwt.issuer(), jwt.jwksFile(), jwt.reloadInterval().toSeconds());
+        yield AuthenticationInterceptor.bearer(new JwtAuthenticator(keys, jwt.issuer(), jwt.audience()));
+      }
+    };
   }
 
   private static ServerCredentials credentials(Config config, ScheduledExecutorService scheduler) {

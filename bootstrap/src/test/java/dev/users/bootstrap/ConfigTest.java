@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.users.adapter.grpc.DeadlinePolicy;
 import dev.users.adapter.grpc.ImportLimits;
 import dev.users.adapter.grpc.RateLimit;
+import dev.users.adapter.grpc.TestTokens;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,19 +58,19 @@ class ConfigTest {
 
   @Test
   void readsEveryVariable() {
-    var env = new HashMap<>(Map.of(
-        "USERS_GRPC_PORT", "0",
-        "USERS_STORAGE", "memory",
-        "USERS_ENV", "production",
-        "USERS_SHUTDOWN_GRACE", "1500ms",
-        "USERS_SHUTDOWN_DRAIN", "5s",
-        "USERS_DEFAULT_DEADLINE", "2m",
-        "USERS_DB_URL", "jdbc:postgresql://db:5432/users",
-        "USERS_DB_SCHEMA", "directory",
-        "USERS_DB_POOL_SIZE", "20",
-        "USERS_MAX_CONNECTION_AGE", "1h"));
-    env.put("USERS_ALLOW_PLAINTEXT", "true");
-    var config = Config.from(env);
+    var config = Config.from(Map.ofEntries(
+        Map.entry("USERS_GRPC_PORT", "0"),
+        Map.entry("USERS_STORAGE", "memory"),
+        Map.entry("USERS_ENV", "production"),
+        Map.entry("USERS_SHUTDOWN_GRACE", "1500ms"),
+        Map.entry("USERS_SHUTDOWN_DRAIN", "5s"),
+        Map.entry("USERS_DEFAULT_DEADLINE", "2m"),
+        Map.entry("USERS_DB_URL", "jdbc:postgresql://db:5432/users"),
+        Map.entry("USERS_DB_SCHEMA", "directory"),
+        Map.entry("USERS_DB_POOL_SIZE", "20"),
+        Map.entry("USERS_MAX_CONNECTION_AGE", "1h"),
+        Map.entry("USERS_AUTH", "none"),
+        Map.entry("USERS_ALLOW_PLAINTEXT", "true")));
 
     assertThat(config.grpcPort()).isZero();
     assertThat(config.storage()).isEqualTo(Config.StorageKind.MEMORY);
@@ -174,12 +175,64 @@ class ConfigTest {
       "USERS_TLS_CLIENT_AUTH|always|USERS_TLS_CLIENT_AUTH must be one of none, optional, require, got \"always\"",
       "USERS_TLS_RELOAD_INTERVAL|10ms|USERS_TLS_RELOAD_INTERVAL must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"10ms\"",
       "USERS_ALLOW_PLAINTEXT|yes|USERS_ALLOW_PLAINTEXT must be true or false, got \"yes\"",
+      "USERS_AUTH|oauth|USERS_AUTH must be one of none, jwt, got \"oauth\"",
   })
   void aBadValueIsOneLineNamingTheVariable(String variable, String value, String message) {
     assertThatThrownBy(() -> Config.from(Map.of(variable, value)))
         .isInstanceOf(ConfigException.class)
         .hasMessage(message)
         .hasNoCause();
+  }
+
+  @Test
+  void authenticationIsOffInDevelopmentAndBearerJwtInProduction() {
+    assertThat(Config.from(Map.of()).auth()).isEqualTo(new Config.Auth.None());
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_ENV", "production")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("USERS_AUTH_JWKS_FILE must be set when USERS_AUTH is jwt (its default in production)");
+  }
+
+  @Test
+  void readsTheJwtSettings(@TempDir Path dir) {
+    var jwks = TestTokens.withKey("key-1").writeJwks(dir.resolve("jwks.json"));
+
+    var config = Config.from(Map.of(
+        "USERS_AUTH", "jwt",
+        "USERS_AUTH_JWKS_FILE", jwks.toString(),
+        "USERS_AUTH_ISSUER", "https://issuer.test",
+        "USERS_AUTH_AUDIENCE", "users-service",
+        "USERS_AUTH_JWKS_RELOAD_INTERVAL", "30s"));
+
+    assertThat(config.auth()).isEqualTo(
+        new Config.Auth.Jwt(jwks, "https://issuer.test", "users-service", Duration.ofSeconds(30)));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"USERS_AUTH_ISSUER", "USERS_AUTH_AUDIENCE"})
+  void jwtNeedsAnIssuerAndAnAudience(String missing, @TempDir Path dir) {
+    var env = new HashMap<>(Map.of(
+        "USERS_AUTH", "jwt",
+        "USERS_AUTH_JWKS_FILE", TestTokens.withKey("key-1").writeJwks(dir.resolve("jwks.json")).toString(),
+        "USERS_AUTH_ISSUER", "https://issuer.test",
+        "USERS_AUTH_AUDIENCE", "users-service"));
+    env.remove(missing);
+
+    assertThatThrownBy(() -> Config.from(env))
+        .hasMessage(missing + " must be set when USERS_AUTH is jwt (its default in production)");
+  }
+
+  @Test
+  void aJwksFileThatIsNoJwksStopsStartUpNamingIt(@TempDir Path dir) throws Exception {
+    var jwks = Files.writeString(dir.resolve("jwks.json"), "{\"keys\": \"none\"}");
+
+    assertThatThrownBy(() -> Config.from(Map.of(
+            "USERS_AUTH", "jwt",
+            "USERS_AUTH_JWKS_FILE", jwks.toString(),
+            "USERS_AUTH_ISSUER", "https://issuer.test",
+            "USERS_AUTH_AUDIENCE", "users-service")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("USERS_AUTH_JWKS_FILE must name a JWKS file, but \"" + jwks + "\" is not a JWKS document")
+        .message().doesNotContain("\n");
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +56,22 @@ class ServiceJarIT {
     assertThat(service.output()).containsExactly("users-service: invalid configuration: USERS_TLS_CERT_FILE must be"
         + " set in production (with USERS_TLS_KEY_FILE), or USERS_ALLOW_PLAINTEXT=true when a sidecar or mesh"
         + " terminates TLS in front of the service");
+  }
+
+  @Test
+  void aJwksFileThatIsNoJwksStopsStartUpWithOneLineNamingIt(@TempDir Path dir) throws Exception {
+    var jwks = Files.writeString(dir.resolve("jwks.json"), "-----BEGIN PUBLIC KEY-----");
+
+    var service = services.start(Map.of(
+        "USERS_AUTH", "jwt",
+        "USERS_AUTH_JWKS_FILE", jwks.toString(),
+        "USERS_AUTH_ISSUER", "https://issuer.test",
+        "USERS_AUTH_AUDIENCE", "users-service"));
+
+    assertThat(service.exitCode()).isEqualTo(2);
+    assertThat(service.output()).singleElement().asString().startsWith(
+        "users-service: invalid configuration: USERS_AUTH_JWKS_FILE must name a JWKS file, but \"" + jwks
+            + "\" is not a JWKS document");
   }
 
   @Test

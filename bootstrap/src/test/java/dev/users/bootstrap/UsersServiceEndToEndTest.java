@@ -331,7 +331,8 @@ class UsersServiceEndToEndTest {
           "USERS_STORAGE", "memory",
           "USERS_GRPC_PORT", "0",
           "USERS_ENV", "production",
-          "USERS_ALLOW_PLAINTEXT", "true")));
+          "USERS_ALLOW_PLAINTEXT", "true",
+          "USERS_AUTH", "none")));
       channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
           .build();
     }

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Logging follows the status, not the exception type, so a failure mapped later needs no change
  * here: INTERNAL is a bug and is logged with its stack trace; UNAVAILABLE is an outage or overload,
- * which the storage adapter logs once when it starts and ends, so per call it is DEBUG; everything
+ * which the storage adapter logs once when it starts and ends, so per call it is DEBUG; UNAUTHENTICATED tells
+ * the caller nothing more, so the log says which check failed (never the credentials); everything
  * else is the caller's to act on, and the access log records its status.
  */
 final class CallFailures {
@@ -34,6 +35,7 @@ final class CallFailures {
     switch (Status.fromCodeValue(status.getCode()).getCode()) {
       case INTERNAL -> log.error("unexpected failure, answered with INTERNAL", failure);
       case UNAVAILABLE -> log.debug("answered UNAVAILABLE: {}", failure.getMessage());
+      case UNAUTHENTICATED -> log.info("authentication refused: {}", failure.getMessage());
       default -> { }
     }
     return StatusProto.toStatusRuntimeException(status);

@@ -2,6 +2,7 @@ package dev.users.adapter.grpc;
 
 import dev.users.api.v1.UserServiceGrpc;
 import io.grpc.Metadata;
+import dev.users.application.access.Caller;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -44,6 +45,8 @@ public final class CallInterceptors {
    * the outermost:
    *
    * <ol>
+   *   <li>{@code authentication}, so that a caller who cannot be authenticated costs no more than
+   *       the check, and every interceptor inside it, like the service, sees the {@link Caller};
    *   <li>{@link RateLimitInterceptor}, when there is a limit: inside authentication, which it
    *       must follow to know the caller, and before any work is done for a refused call;
    *   <li>{@link DeadlinePolicyInterceptor}, so that everything inside it runs under a deadline;
@@ -62,9 +65,11 @@ public final class CallInterceptors {
    * @param imports the caps of one ImportUsers call; its item cap is enforced by the service
    * @param scheduler runs the expiry of the deadlines the policy sets
    */
-  public static ServerServiceDefinition usersApi(ServerServiceDefinition service, DeadlinePolicy deadlines,
-      Optional<RateLimit> rateLimit, ImportLimits imports, ScheduledExecutorService scheduler) {
+  public static ServerServiceDefinition usersApi(ServerServiceDefinition service,
+      AuthenticationInterceptor authentication, DeadlinePolicy deadlines, Optional<RateLimit> rateLimit,
+      ImportLimits imports, ScheduledExecutorService scheduler) {
     var interceptors = new ArrayList<ServerInterceptor>();
+    interceptors.add(authentication);
     rateLimit.map(RateLimitInterceptor::new).ifPresent(interceptors::add);
     interceptors.add(new DeadlinePolicyInterceptor(deadlines, scheduler));
     interceptors.add(importDurationCap(imports, scheduler));

@@ -10,6 +10,9 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
 import com.google.rpc.Status;
+import dev.users.application.access.AccessException;
+import dev.users.application.access.NotAuthenticatedException;
+import dev.users.application.access.PermissionDeniedException;
 import dev.users.application.port.CallCancelledException;
 import dev.users.application.port.StorageUnavailableException;
 import dev.users.domain.DomainException;
@@ -42,6 +45,12 @@ final class ErrorMapping {
   static final String RATE_LIMITED_REASON = "RATE_LIMIT_EXCEEDED";
 
   /**
+   * The one answer to every credential that is missing or refused: saying which check failed would
+   * help whoever forges tokens more than whoever has a broken one (the server log says which).
+   */
+  static final String UNAUTHENTICATED_MESSAGE = "a valid bearer token is required";
+
+  /**
    * Storage answers UNAVAILABLE within about a second (the pool's connection timeout), so asking
    * clients to wait as long before retrying keeps an outage from turning into a retry storm.
    */
@@ -57,6 +66,7 @@ final class ErrorMapping {
   static Status toStatus(Throwable error, UnaryOperator<String> fieldPath) {
     return switch (error) {
       case DomainException e -> domainStatus(e, fieldPath);
+      case AccessException e -> accessStatus(e);
       case StorageUnavailableException e -> unavailable();
       case CallCancelledException e -> Status.newBuilder().setMessage(e.getMessage())
           .setCode((e.deadlinePassed() ? Code.DEADLINE_EXCEEDED : Code.CANCELLED).getNumber()).build();
@@ -79,6 +89,18 @@ final class ErrorMapping {
           status(Code.ALREADY_EXISTS, e.getMessage(), errorInfo("EMAIL_TAKEN", "email", e.email().toString()));
       case VersionConflictException e ->
           status(Code.ABORTED, e.getMessage(), errorInfo("ETAG_MISMATCH", "id", e.id().toString()));
+    };
+  }
+
+  // No default branch, as above.
+  private static Status accessStatus(AccessException error) {
+    return switch (error) {
+      case NotAuthenticatedException e -> Status.newBuilder()
+          .setCode(Code.UNAUTHENTICATED.getNumber())
+          .setMessage(UNAUTHENTICATED_MESSAGE)
+          .build();
+      case PermissionDeniedException e ->
+          status(Code.PERMISSION_DENIED, e.getMessage(), errorInfo("PERMISSION_DENIED", "operation", e.operation()));
     };
   }
 

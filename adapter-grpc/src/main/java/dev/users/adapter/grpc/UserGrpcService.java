@@ -13,6 +13,8 @@ import dev.users.api.v1.ListUsersResponse;
 import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.UpdateUserResponse;
 import dev.users.api.v1.UserServiceGrpc;
+import dev.users.application.access.Caller;
+import dev.users.application.access.NotAuthenticatedException;
 import dev.users.application.delete.DeleteUser;
 import dev.users.application.delete.DeleteUserCommand;
 import dev.users.application.get.GetUser;
@@ -31,7 +33,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * The users.v1 API over the use cases. It only translates: requests into commands, results into
- * messages, failures into statuses (through {@link ErrorMapping}).
+ * messages, failures into statuses (through {@link ErrorMapping}), and hands each use case the
+ * {@link Caller} that authentication put in the call's Context; what that caller may do is the
+ * use cases' to decide.
  */
 public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
 
@@ -64,15 +68,17 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
   @Override
   public void createUser(CreateUserRequest request, StreamObserver<CreateUserResponse> responses) {
     respond(responses, TOP_LEVEL, () -> {
+      var caller = caller();
       var command = RegisterUserCommand.of(request.getEmail(), request.getDisplayName(), request.getIdempotencyKey());
-      return CreateUserResponse.newBuilder().setUser(UserMessages.toProto(register.register(command))).build();
+      return CreateUserResponse.newBuilder().setUser(UserMessages.toProto(register.register(caller, command))).build();
     });
   }
 
   @Override
   public void getUser(GetUserRequest request, StreamObserver<GetUserResponse> responses) {
     respond(responses, TOP_LEVEL, () -> {
-      var user = get.get(GetUserQuery.of(request.getId()));
+      var caller = caller();
+      var user = get.get(caller, GetUserQuery.of(request.getId()));
       return GetUserResponse.newBuilder().setUser(UserMessages.toProto(user)).build();
     });
   }
@@ -80,30 +86,54 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
   @Override
   public void updateUser(UpdateUserRequest request, StreamObserver<UpdateUserResponse> responses) {
     respond(responses, INSIDE_USER, () -> {
+      var caller = caller();
       var user = request.getUser();
       var fields = request.hasUpdateMask() ? request.getUpdateMask().getPathsList() : List.<String>of();
       var command =
           UpdateUserCommand.of(user.getId(), user.getEtag(), user.getEmail(), user.getDisplayName(), fields);
-      return UpdateUserResponse.newBuilder().setUser(UserMessages.toProto(update.update(command))).build();
+      return UpdateUserResponse.newBuilder().setUser(UserMessages.toProto(update.update(caller, command))).build();
     });
   }
 
   @Override
   public void deleteUser(DeleteUserRequest request, StreamObserver<DeleteUserResponse> responses) {
     respond(responses, TOP_LEVEL, () -> {
-      delete.delete(DeleteUserCommand.of(request.getId(), request.getEtag()));
+      var caller = caller();
+      delete.delete(caller, DeleteUserCommand.of(request.getId(), request.getEtag()));
       return DeleteUserResponse.getDefaultInstance();
     });
   }
 
   @Override
   public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> responses) {
-    UserListing.start(list, request, (ServerCallStreamObserver<ListUsersResponse>) responses);
+    var listing = (ServerCallStreamObserver<ListUsersResponse>) responses;
+    Callers.current().ifPresentOrElse(
+        caller -> UserListing.start(list, caller, request, listing),
+        () -> listing.onError(CallFailures.report(notAuthenticated(), TOP_LEVEL)));
   }
 
   @Override
   public StreamObserver<ImportUsersRequest> importUsers(StreamObserver<ImportUsersResponse> responses) {
-    return UserImport.start(importUsers, importLimits.maxItems(), (ServerCallStreamObserver<ImportUsersResponse>) responses);
+    var results = (ServerCallStreamObserver<ImportUsersResponse>) responses;
+    var caller = Callers.current();
+    if (caller.isEmpty()) {
+      results.onError(CallFailures.report(notAuthenticated(), TOP_LEVEL));
+      return UserImport.ignoringItems();
+    }
+    return UserImport.start(importUsers, caller.get(), importLimits.maxItems(), results);
+  }
+
+  /**
+   * The caller authentication established. Read before the request is decoded into a command, so
+   * that an unauthenticated request learns nothing from validation errors. Its absence means the
+   * service was wired without authentication: refused, never served as somebody.
+   */
+  private static Caller caller() {
+    return Callers.current().orElseThrow(UserGrpcService::notAuthenticated);
+  }
+
+  private static NotAuthenticatedException notAuthenticated() {
+    return new NotAuthenticatedException("no authentication step established a caller for this call");
   }
 
   private static <T> void respond(StreamObserver<T> responses, UnaryOperator<String> fieldPath, Supplier<T> call) {

@@ -7,6 +7,8 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.Status;
 import dev.users.api.v1.ImportUsersRequest;
 import dev.users.api.v1.ImportUsersResponse;
+import dev.users.application.access.AccessPolicy;
+import dev.users.application.access.Caller;
 import dev.users.application.importing.ImportItem;
 import dev.users.application.importing.ImportOutcome;
 import dev.users.application.importing.ImportUsers;
@@ -54,6 +56,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
   static final int MAX_RESULT_BYTES_IN_STATUS = 4_096;
 
   private final ImportUsers importUsers;
+  private final Caller caller;
   private final long maxItems;
   private final ServerCallStreamObserver<ImportUsersResponse> responses;
   private final Context context;
@@ -65,20 +68,39 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
   private boolean stopped;
 
   private UserImport(
-      ImportUsers importUsers, long maxItems, ServerCallStreamObserver<ImportUsersResponse> responses) {
+      ImportUsers importUsers, Caller caller, long maxItems,
+      ServerCallStreamObserver<ImportUsersResponse> responses) {
     this.importUsers = importUsers;
+    this.caller = caller;
     this.maxItems = maxItems;
     this.responses = responses;
     this.context = Context.current();
   }
 
   static StreamObserver<ImportUsersRequest> start(
-      ImportUsers importUsers, long maxItems, ServerCallStreamObserver<ImportUsersResponse> responses) {
-    var call = new UserImport(importUsers, maxItems, responses);
+      ImportUsers importUsers, Caller caller, long maxItems,
+      ServerCallStreamObserver<ImportUsersResponse> responses) {
+    var call = new UserImport(importUsers, caller, maxItems, responses);
     responses.disableAutoRequest();
     responses.setOnCancelHandler(call::stop);
-    responses.request(BATCH_SIZE);
+    if (call.mayImport()) {
+      responses.request(BATCH_SIZE);
+    }
     return call;
+  }
+
+  /** The items of a call that has already been answered: nothing is read or kept. */
+  static StreamObserver<ImportUsersRequest> ignoringItems() {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(ImportUsersRequest item) {}
+
+      @Override
+      public void onError(Throwable error) {}
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   @Override
@@ -160,6 +182,24 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
     batch.clear();
   }
 
+  /**
+   * Refuses a caller who may not import before a single item is read, by the rule the use case
+   * applies to every batch: a stream has no one request to refuse, and an empty one would
+   * otherwise succeed without asking the use case at all.
+   *
+   * @return whether the call goes on
+   */
+  private boolean mayImport() {
+    try {
+      AccessPolicy.mayImport(caller);
+      return true;
+    } catch (RuntimeException e) {
+      stop();
+      responses.onError(CallFailures.report(e, UnaryOperator.identity()));
+      return false;
+    }
+  }
+
   /** @return whether the call goes on: false once it was cancelled or failed */
   private boolean importBatch() {
     if (context.isCancelled()) {
@@ -171,7 +211,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
     }
     List<ImportOutcome> outcomes;
     try {
-      outcomes = importUsers.importBatch(List.copyOf(batch));
+      outcomes = importUsers.importBatch(caller, List.copyOf(batch));
     } catch (RuntimeException e) {
       stop();
       responses.onError(CallFailures.report(e, UnaryOperator.identity()));

@@ -2,6 +2,7 @@ package dev.users.adapter.grpc;
 
 import dev.users.api.v1.ListUsersRequest;
 import dev.users.api.v1.ListUsersResponse;
+import dev.users.application.access.Caller;
 import dev.users.application.list.ListUsers;
 import dev.users.application.list.ListUsersQuery;
 import dev.users.application.list.UserPage;
@@ -34,6 +35,7 @@ final class UserListing {
   static final int CHUNK_SIZE = 250;
 
   private final ListUsers list;
+  private final Caller caller;
   private final ServerCallStreamObserver<ListUsersResponse> responses;
   private final Context context;
   /** The last user sent, or null before the first one of a listing started without a token. */
@@ -42,15 +44,17 @@ final class UserListing {
   private boolean finished;
 
   private UserListing(
-      ListUsers list, ServerCallStreamObserver<ListUsersResponse> responses, UserId after, long remaining) {
+      ListUsers list, Caller caller, ServerCallStreamObserver<ListUsersResponse> responses, UserId after,
+      long remaining) {
     this.list = list;
+    this.caller = caller;
     this.responses = responses;
     this.context = Context.current();
     this.after = after;
     this.remaining = remaining;
   }
 
-  static void start(ListUsers list, ListUsersRequest request, ServerCallStreamObserver<ListUsersResponse> responses) {
+  static void start(ListUsers list, Caller caller, ListUsersRequest request, ServerCallStreamObserver<ListUsersResponse> responses) {
     var violations = new Violations();
     if (request.getPageSize() < 0) {
       violations.add("page_size", "must not be negative");
@@ -62,7 +66,7 @@ final class UserListing {
       return;
     }
     long limit = request.getPageSize() == 0 ? Long.MAX_VALUE : request.getPageSize();
-    var listing = new UserListing(list, responses, resumeAfter.orElse(null), limit);
+    var listing = new UserListing(list, caller, responses, resumeAfter.orElse(null), limit);
     responses.setOnCancelHandler(listing::stop);
     responses.setOnReadyHandler(listing::drain);
     // The transport may have reported ready before the handler existed; grpc-java also calls the
@@ -89,7 +93,7 @@ final class UserListing {
   private void sendNextChunk() {
     UserPage page;
     try {
-      page = list.list(new ListUsersQuery(Optional.ofNullable(after), (int) Math.min(CHUNK_SIZE, remaining)));
+      page = list.list(caller, new ListUsersQuery(Optional.ofNullable(after), (int) Math.min(CHUNK_SIZE, remaining)));
     } catch (RuntimeException e) {
       stop();
       responses.onError(CallFailures.report(e, UnaryOperator.identity()));

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Level;
 import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.ListUsersRequest;
 import dev.users.api.v1.UserServiceGrpc;
+import dev.users.application.access.Caller;
 import dev.users.application.get.GetUserQuery;
 import dev.users.application.list.UserPage;
 import dev.users.domain.User;
@@ -94,7 +95,7 @@ class CallInterceptorsTest {
 
   @Test
   void returnsTheRequestIdInTheTrailersOfACallThatFailsBeforeAnyHeader() {
-    service.onGet(query -> {
+    service.onGet((caller, query) -> {
       throw new UserNotFoundException(query.id());
     });
 
@@ -106,7 +107,7 @@ class CallInterceptorsTest {
 
   @Test
   void writesOneAccessLineWithMethodStatusAndDurationUnderTheRequestId() throws InterruptedException {
-    service.onGet(query -> {
+    service.onGet((caller, query) -> {
       throw new UserNotFoundException(query.id());
     });
 
@@ -121,7 +122,7 @@ class CallInterceptorsTest {
   @Test
   void logsACallTheClientCancelledAsCancelled() throws InterruptedException {
     var listing = new CountDownLatch(1);
-    service.onList(query -> {
+    service.onList((caller, query) -> {
       listing.countDown();
       Await.cancellationOf(Context.current());
       return new UserPage(List.of(), false);
@@ -164,7 +165,7 @@ class CallInterceptorsTest {
   void boundsACallSentWithoutDeadlineByTheServersDefault() throws InterruptedException {
     var deadlineSeen = new AtomicReference<Deadline>();
     var cancellationSeen = new CountDownLatch(1);
-    service.withDefaultDeadline(Duration.ofMillis(200)).onGet(query -> {
+    service.withDefaultDeadline(Duration.ofMillis(200)).onGet((caller, query) -> {
       deadlineSeen.set(Context.current().getDeadline());
       Await.cancellationOf(Context.current());
       cancellationSeen.countDown();
@@ -185,7 +186,7 @@ class CallInterceptorsTest {
   @Test
   void leavesADeadlineSentByTheClientInCharge() throws InterruptedException {
     var cancellationSeen = new CountDownLatch(1);
-    service.withDefaultDeadline(Duration.ofHours(1)).onGet(query -> {
+    service.withDefaultDeadline(Duration.ofHours(1)).onGet((caller, query) -> {
       Await.cancellationOf(Context.current());
       cancellationSeen.countDown();
       return TestUsers.aUser().build();
@@ -202,7 +203,7 @@ class CallInterceptorsTest {
     assertThat(RequestIds.current()).isEmpty();
   }
 
-  private User userSeeingRequestId(GetUserQuery query) {
+  private User userSeeingRequestId(Caller caller, GetUserQuery query) {
     requestIdSeen.set(RequestIds.current());
     mdcSeen.set(MDC.get("request_id"));
     return TestUsers.aUser().build();

@@ -39,7 +39,7 @@ class CallScopeInterceptorTest {
 
   @Test
   void theUseCaseSeesTheCallsDeadlineAsTheTimeRemaining() {
-    service.onGet(query -> {
+    service.onGet((caller, query) -> {
       scopeSeen.set(CallScope.current());
       return TestUsers.aUser().build();
     });
@@ -53,7 +53,7 @@ class CallScopeInterceptorTest {
 
   @Test
   void theClientCancellingEndsTheScopeOfItsRunningUseCase() throws Exception {
-    service.onGet(query -> {
+    service.onGet((caller, query) -> {
       awaitTheEndOfTheScope();
       return TestUsers.aUser().build();
     });
@@ -69,7 +69,7 @@ class CallScopeInterceptorTest {
 
   @Test
   void theDeadlinePassingEndsTheScopeOfItsRunningUseCaseAsExpired() throws Exception {
-    service.onGet(query -> {
+    service.onGet((caller, query) -> {
       awaitTheEndOfTheScope();
       return TestUsers.aUser().build();
     });
@@ -86,9 +86,9 @@ class CallScopeInterceptorTest {
   void everyChunkOfAListingIsReadInTheScopeOfItsCall() {
     var scopes = new CopyOnWriteArrayList<CallScope>();
     var directory = new ListUsersTest.FakeDirectory(TestUsers.directory(5 * UserListing.CHUNK_SIZE));
-    service.onList(query -> {
+    service.onList((caller, query) -> {
       scopes.add(CallScope.current());
-      return directory.list(query);
+      return directory.list(caller, query);
     });
 
     service.blockingStub().listUsers(ListUsersRequest.getDefaultInstance()).forEachRemaining(message -> {});
@@ -103,7 +103,7 @@ class CallScopeInterceptorTest {
   @Test
   void everyBatchOfAnImportIsWrittenInTheScopeOfItsCall() throws Exception {
     var scopes = new CopyOnWriteArrayList<CallScope>();
-    service.onImport(items -> {
+    service.onImport((caller, items) -> {
       scopes.add(CallScope.current());
       return items.stream().map(item -> (ImportOutcome) new ImportOutcome.Created(TestUsers.aUser().build())).toList();
     });
@@ -139,7 +139,7 @@ class CallScopeInterceptorTest {
   @ParameterizedTest
   @CsvSource({"true, DEADLINE_EXCEEDED, the call's deadline passed", "false, CANCELLED, the call was cancelled"})
   void workRefusedBecauseTheCallIsOverAnswersWithTheReason(boolean deadlinePassed, Status.Code code, String message) {
-    service.onGet(query -> {
+    service.onGet((caller, query) -> {
       throw new CallCancelledException(deadlinePassed, null);
     });
 

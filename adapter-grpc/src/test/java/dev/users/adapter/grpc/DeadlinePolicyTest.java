@@ -46,7 +46,7 @@ class DeadlinePolicyTest {
 
   @Test
   void aUnaryCallSentWithoutDeadlineGetsTheUnaryDefault() {
-    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.empty(), false)).onGet(query -> {
+    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.empty(), false)).onGet((caller, query) -> {
       remainingSeen.set(CallScope.current().timeRemaining());
       return TestUsers.aUser().build();
     });
@@ -59,7 +59,7 @@ class DeadlinePolicyTest {
 
   @Test
   void aListingSentWithoutDeadlineGetsTheStreamDefault() {
-    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.empty(), false)).onList(query -> {
+    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.empty(), false)).onList((caller, query) -> {
       remainingSeen.set(CallScope.current().timeRemaining());
       return new UserPage(List.of(), false);
     });
@@ -72,7 +72,7 @@ class DeadlinePolicyTest {
 
   @Test
   void anImportSentWithoutDeadlineGetsTheStreamDefault() throws Exception {
-    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.empty(), false)).onImport(items -> {
+    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.empty(), false)).onImport((caller, items) -> {
       remainingSeen.set(CallScope.current().timeRemaining());
       return items.stream().map(item -> (ImportOutcome) new ImportOutcome.Created(TestUsers.aUser().build())).toList();
     });
@@ -90,7 +90,7 @@ class DeadlinePolicyTest {
   @Test
   void aDeadlineBeyondTheMaximumIsShortenedToItAndTheCallEndsThere() {
     var max = Duration.ofMillis(200);
-    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.of(max), false)).onGet(query -> {
+    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.of(max), false)).onGet((caller, query) -> {
       remainingSeen.set(CallScope.current().timeRemaining());
       Await.cancellationOf(Context.current());
       return TestUsers.aUser().build();
@@ -108,7 +108,7 @@ class DeadlinePolicyTest {
 
   @Test
   void aDeadlineWithinTheMaximumIsLeftAsSent() {
-    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.of(Duration.ofMinutes(1)), false)).onGet(query -> {
+    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.of(Duration.ofMinutes(1)), false)).onGet((caller, query) -> {
       remainingSeen.set(CallScope.current().timeRemaining());
       return TestUsers.aUser().build();
     });
@@ -142,7 +142,7 @@ class DeadlinePolicyTest {
   @Test
   void aCallWithADeadlineIsServedWhenDeadlinesAreRequired() {
     service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.empty(), true))
-        .onGet(query -> TestUsers.aUser().build());
+        .onGet((caller, query) -> TestUsers.aUser().build());
 
     var response = service.blockingStub().withDeadlineAfter(5, TimeUnit.SECONDS).getUser(GET_USER);
 

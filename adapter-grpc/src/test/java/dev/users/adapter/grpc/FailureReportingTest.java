@@ -51,7 +51,7 @@ class FailureReportingTest {
 
   @Test
   void anOutageIsAnsweredUnavailableWithRetryInfoAndLoggedAtDebugAtMost() throws InterruptedException {
-    service.onGet(query -> {
+    service.onGet((caller, query) -> {
       throw new StorageUnavailableException("storage unavailable: connection refused", null);
     });
 
@@ -65,7 +65,7 @@ class FailureReportingTest {
 
   @Test
   void anUnexpectedFailureOfAUnaryCallIsLoggedOnceWithTheRequestId() throws InterruptedException {
-    service.onGet(query -> {
+    service.onGet((caller, query) -> {
       throw new IllegalStateException("password=hunter2 rejected by db.internal");
     });
 
@@ -76,7 +76,7 @@ class FailureReportingTest {
 
   @Test
   void anUnexpectedFailureOfAListingIsLoggedOnceWithTheRequestId() throws InterruptedException {
-    service.onList(query -> {
+    service.onList((caller, query) -> {
       throw new IllegalStateException("password=hunter2 rejected by db.internal");
     });
 
@@ -87,7 +87,7 @@ class FailureReportingTest {
 
   @Test
   void anUnexpectedFailureOfAnImportIsLoggedOnceWithTheRequestId() throws Exception {
-    service.onImport(items -> {
+    service.onImport((caller, items) -> {
       throw new IllegalStateException("password=hunter2 rejected by db.internal");
     });
     var result = new CompletableFuture<ImportUsersResponse>();

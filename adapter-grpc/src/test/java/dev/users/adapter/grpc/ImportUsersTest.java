@@ -48,7 +48,7 @@ class ImportUsersTest {
   private final List<Integer> batches = new CopyOnWriteArrayList<>();
 
   /** Validates like the real use case, and finds every email starting with "taken" taken. */
-  private final ImportUsers importUsers = items -> {
+  private final ImportUsers importUsers = (caller, items) -> {
     batches.add(items.size());
     return items.stream().map(ImportUsersTest::outcome).toList();
   };
@@ -105,11 +105,11 @@ class ImportUsersTest {
 
   @Test
   void aBatchThatCannotBeWrittenFailsTheCallWithUnavailable() {
-    service.onImport(items -> {
+    service.onImport((caller, items) -> {
       if (batches.size() == 1) {
         throw new StorageUnavailableException("connection refused", null);
       }
-      return importUsers.importBatch(items);
+      return importUsers.importBatch(caller, items);
     });
 
     var failure = failureOf(() -> importAll(items(1_200)));
@@ -123,12 +123,12 @@ class ImportUsersTest {
   void takesTheNextBatchFromTheClientOnlyOnceTheCurrentOneIsWritten() throws Exception {
     var firstBatchWriting = new CountDownLatch(1);
     var firstBatchMayFinish = new CountDownLatch(1);
-    service.onImport(items -> {
+    service.onImport((caller, items) -> {
       if (batches.isEmpty()) {
         firstBatchWriting.countDown();
         Await.released(firstBatchMayFinish);
       }
-      return importUsers.importBatch(items);
+      return importUsers.importBatch(caller, items);
     });
     var client = new PacedImport(items(1_200));
 
@@ -221,7 +221,7 @@ class ImportUsersTest {
   @Test
   void theDurationCapLeavesOtherMethodsAlone() {
     service.withImportLimits(new ImportLimits(1_000, Duration.ofMillis(1)))
-        .onGet(query -> TestUsers.aUser().build());
+        .onGet((caller, query) -> TestUsers.aUser().build());
 
     var user = service.blockingStub().getUser(
         GetUserRequest.newBuilder().setId(TestUsers.ID).build());

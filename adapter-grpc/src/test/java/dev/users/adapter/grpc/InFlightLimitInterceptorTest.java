@@ -67,7 +67,7 @@ class InFlightLimitInterceptorTest {
 
   @Test
   void streamingCallsAreNotCounted() throws Exception {
-    service.onList(query -> new UserPage(List.of(TestUsers.aUser().build()), false));
+    service.onList((caller, query) -> new UserPage(List.of(TestUsers.aUser().build()), false));
     var running = startBlockedCall();
 
     var listed = service.blockingStub().withDeadlineAfter(10, TimeUnit.SECONDS)
@@ -79,7 +79,7 @@ class InFlightLimitInterceptorTest {
   }
 
   private CompletableFuture<GetUserResponse> startBlockedCall() throws InterruptedException {
-    service.onGet(query -> {
+    service.onGet((caller, query) -> {
       entered.countDown();
       Await.released(release);
       return TestUsers.aUser().build();

@@ -35,27 +35,29 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * The service with the server's interceptors over the in-process transport, started on first
  * use and shut down after each test. Every use case fails the test unless the test provides it.
+ * Unless told otherwise it authenticates nobody, so every call acts as an administrator.
  */
 final class InProcessUserService implements AfterEachCallback {
 
-  private RegisterUser register = command -> {
+  private RegisterUser register = (caller, command) -> {
     throw new AssertionError("CreateUser was not expected to reach its use case");
   };
-  private GetUser get = query -> {
+  private GetUser get = (caller, query) -> {
     throw new AssertionError("GetUser was not expected to reach its use case");
   };
-  private UpdateUser update = command -> {
+  private UpdateUser update = (caller, command) -> {
     throw new AssertionError("UpdateUser was not expected to reach its use case");
   };
-  private DeleteUser delete = command -> {
+  private DeleteUser delete = (caller, command) -> {
     throw new AssertionError("DeleteUser was not expected to reach its use case");
   };
-  private ListUsers list = query -> {
+  private ListUsers list = (caller, query) -> {
     throw new AssertionError("ListUsers was not expected to reach its use case");
   };
-  private ImportUsers importUsers = items -> {
+  private ImportUsers importUsers = (caller, items) -> {
     throw new AssertionError("ImportUsers was not expected to reach its use case");
   };
+  private AuthenticationInterceptor authentication = AuthenticationInterceptor.none();
   private DeadlinePolicy deadlines = DeadlinePolicy.defaultingTo(Duration.ofMinutes(1));
   private Optional<RateLimit> rateLimit = Optional.empty();
   /** Far above what any test sends or waits, unless a test sets its own. */
@@ -97,6 +99,12 @@ final class InProcessUserService implements AfterEachCallback {
 
   InProcessUserService onImport(ImportUsers importUsers) {
     this.importUsers = importUsers;
+    return this;
+  }
+
+  /** Authenticates calls with {@code authentication} instead of treating every caller as an administrator. */
+  InProcessUserService authenticating(AuthenticationInterceptor authentication) {
+    this.authentication = authentication;
     return this;
   }
 
@@ -168,8 +176,8 @@ final class InProcessUserService implements AfterEachCallback {
         : new UserGrpcService(register, get, update, delete, list, importUsers, importLimits);
     var builder = InProcessServerBuilder.forName(name)
         .addService(ServerInterceptors.intercept(
-            CallInterceptors.usersApi(ServerInterceptors.intercept(RequestDecoding.guard(users), innermost), deadlines,
-                rateLimit, importLimits, scheduler),
+            CallInterceptors.usersApi(ServerInterceptors.intercept(RequestDecoding.guard(users), innermost),
+                authentication, deadlines, rateLimit, importLimits, scheduler),
             aroundUsersApi));
     others.forEach(builder::addService);
     CallInterceptors.installOn(builder);

@@ -8,6 +8,7 @@ import com.google.rpc.RetryInfo;
 import dev.users.api.v1.ListUsersRequest;
 import dev.users.api.v1.ListUsersResponse;
 import dev.users.api.v1.UserServiceGrpc;
+import dev.users.application.access.Caller;
 import dev.users.application.list.ListUsers;
 import dev.users.application.list.ListUsersQuery;
 import dev.users.application.list.UserPage;
@@ -147,12 +148,12 @@ class ListUsersTest {
     var directory = new FakeDirectory(TestUsers.directory(2_500));
     var secondQueryRunning = new CountDownLatch(1);
     var probe = new CallProbe();
-    service.withInnermost(probe).onList(query -> {
+    service.withInnermost(probe).onList((caller, query) -> {
       if (directory.queries.size() == 1) {
         secondQueryRunning.countDown();
         Await.cancellationOf(Context.current());
       }
-      return directory.list(query);
+      return directory.list(caller, query);
     });
     var client = new RecordingCall(CallOptions.DEFAULT);
 
@@ -170,11 +171,11 @@ class ListUsersTest {
   @Test
   void aStorageFailureMidStreamEndsTheStreamWithUnavailable() {
     var directory = new FakeDirectory(TestUsers.directory(600));
-    service.onList(query -> {
+    service.onList((caller, query) -> {
       if (query.after().isPresent()) {
         throw new StorageUnavailableException("pool exhausted", null);
       }
-      return directory.list(query);
+      return directory.list(caller, query);
     });
     var received = new ArrayList<ListUsersResponse>();
 
@@ -226,7 +227,7 @@ class ListUsersTest {
     }
 
     @Override
-    public UserPage list(ListUsersQuery query) {
+    public UserPage list(Caller caller, ListUsersQuery query) {
       queries.add(query);
       var following = users.stream()
           .filter(user -> query.after().map(after -> user.id().compareTo(after) > 0).orElse(true))

@@ -54,7 +54,7 @@ class RateLimitInterceptorTest {
 
   @RegisterExtension
   final InProcessUserService service = new InProcessUserService()
-      .onGet(query -> TestUsers.aUser().build())
+      .onGet((caller, query) -> TestUsers.aUser().build())
       .withInnermost(limiter)
       .aroundUsersApi(new CallerFromHeaders());
 
@@ -130,7 +130,7 @@ class RateLimitInterceptorTest {
 
   @Test
   void aStreamingCallTakesATokenLikeAUnaryOne() {
-    service.onList(query -> new UserPage(List.of(TestUsers.aUser().build()), false));
+    service.onList((caller, query) -> new UserPage(List.of(TestUsers.aUser().build()), false));
     var alice = as("alice");
     for (int call = 0; call < 3; call++) {
       assertThat(alice.listUsers(ListUsersRequest.getDefaultInstance()).next().getUsersList()).hasSize(1);
@@ -175,7 +175,7 @@ class RateLimitInterceptorTest {
 
     @RegisterExtension
     final InProcessUserService limited = new InProcessUserService()
-        .onGet(query -> TestUsers.aUser().build())
+        .onGet((caller, query) -> TestUsers.aUser().build())
         .withRateLimit(new RateLimit(1, Duration.ofMinutes(1)))
         .aroundUsersApi(new CallerFromHeaders())
         .alsoServing(ServerServiceDefinition.builder(OTHER_SERVICE)

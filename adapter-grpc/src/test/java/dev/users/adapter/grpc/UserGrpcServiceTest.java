@@ -16,6 +16,8 @@ import dev.users.api.v1.DeleteUserResponse;
 import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.User;
+import dev.users.api.v1.UserServiceGrpc;
+import dev.users.application.access.PermissionDeniedException;
 import dev.users.application.delete.DeleteUserCommand;
 import dev.users.application.get.GetUserQuery;
 import dev.users.application.port.IdempotencyKey;
@@ -31,7 +33,10 @@ import dev.users.domain.UserId;
 import dev.users.domain.UserNotFoundException;
 import dev.users.domain.VersionConflictException;
 import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -55,7 +60,7 @@ class UserGrpcServiceTest {
     @Test
     void registersTheUserAndReturnsEveryFieldOfIt() {
       var received = new AtomicReference<RegisterUserCommand>();
-      service.onRegister(command -> {
+      service.onRegister((caller, command) -> {
         received.set(command);
         return aUser().withEmail("ada@example.org").withDisplayName("Ada Lovelace").withVersion(1).build();
       });
@@ -78,7 +83,7 @@ class UserGrpcServiceTest {
     @Test
     void anEmptyIdempotencyKeyMeansNone() {
       var received = new AtomicReference<RegisterUserCommand>();
-      service.onRegister(command -> {
+      service.onRegister((caller, command) -> {
         received.set(command);
         return aUser().build();
       });
@@ -101,7 +106,7 @@ class UserGrpcServiceTest {
 
     @Test
     void aTakenEmailIsAlreadyExistsWithReasonEmailTaken() {
-      service.onRegister(command -> {
+      service.onRegister((caller, command) -> {
         throw new EmailAlreadyTakenException(command.email());
       });
 
@@ -122,7 +127,7 @@ class UserGrpcServiceTest {
     @Test
     void returnsTheUserWithTheId() {
       var received = new AtomicReference<GetUserQuery>();
-      service.onGet(query -> {
+      service.onGet((caller, query) -> {
         received.set(query);
         return aUser().withId(OTHER_ID).withVersion(40).build();
       });
@@ -144,7 +149,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anUnknownIdIsNotFoundNamingTheResource() {
-      service.onGet(query -> {
+      service.onGet((caller, query) -> {
         throw new UserNotFoundException(query.id());
       });
 
@@ -163,7 +168,7 @@ class UserGrpcServiceTest {
     @Test
     void changesOnlyTheFieldsOfTheMask() {
       var received = new AtomicReference<UpdateUserCommand>();
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         received.set(command);
         return aUser().withDisplayName("Countess of Lovelace").withVersion(4).build();
       });
@@ -184,7 +189,7 @@ class UserGrpcServiceTest {
     @Test
     void anAbsentMaskChangesEveryMutableField() {
       var received = new AtomicReference<UpdateUserCommand>();
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         received.set(command);
         return aUser().build();
       });
@@ -211,7 +216,7 @@ class UserGrpcServiceTest {
 
     @Test
     void aStaleEtagIsAbortedWithReasonEtagMismatch() {
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         throw new VersionConflictException(command.id());
       });
 
@@ -228,7 +233,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anUnknownIdIsNotFound() {
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         throw new UserNotFoundException(command.id());
       });
 
@@ -243,7 +248,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anEmailOfAnotherUserIsAlreadyExists() {
-      service.onUpdate(command -> {
+      service.onUpdate((caller, command) -> {
         throw new EmailAlreadyTakenException(new Email("grace@example.org"));
       });
 
@@ -263,7 +268,7 @@ class UserGrpcServiceTest {
     @Test
     void deletesTheUserIfTheEtagMatches() {
       var received = new AtomicReference<DeleteUserCommand>();
-      service.onDelete(received::set);
+      service.onDelete((caller, command) -> received.set(command));
 
       var response = service.blockingStub().deleteUser(
           DeleteUserRequest.newBuilder().setId(TestUsers.ID).setEtag("3").build());
@@ -283,7 +288,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anUnknownIdIsNotFound() {
-      service.onDelete(command -> {
+      service.onDelete((caller, command) -> {
         throw new UserNotFoundException(command.id());
       });
 
@@ -295,7 +300,7 @@ class UserGrpcServiceTest {
 
     @Test
     void aStaleEtagIsAborted() {
-      service.onDelete(command -> {
+      service.onDelete((caller, command) -> {
         throw new VersionConflictException(command.id());
       });
 
@@ -311,8 +316,45 @@ class UserGrpcServiceTest {
   class ServiceWideFailures {
 
     @Test
+    void aCallerWithoutTheRightIsPermissionDeniedNamingTheOperation() {
+      service.onDelete((caller, command) -> {
+        throw new PermissionDeniedException("DeleteUser", "scope users.write or users.admin");
+      });
+
+      var failure = failureOf(() -> service.blockingStub().deleteUser(
+          DeleteUserRequest.newBuilder().setId(TestUsers.ID).build()));
+
+      assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      assertThat(failure.getStatus().getDescription()).isEqualTo("DeleteUser needs scope users.write or users.admin");
+      var info = StatusDetails.detail(failure, ErrorInfo.class);
+      assertThat(info.getReason()).isEqualTo("PERMISSION_DENIED");
+      assertThat(info.getMetadataMap()).containsEntry("operation", "DeleteUser");
+    }
+
+    @Test
+    void aCallThatNoAuthenticationStepPassedIsRefusedRatherThanServedAsSomebody() throws Exception {
+      var name = InProcessServerBuilder.generateName();
+      var unguarded = InProcessServerBuilder.forName(name)
+          .addService(new UserGrpcService(null, (caller, query) -> {
+            throw new AssertionError("GetUser was not expected to reach its use case");
+          }, null, null, null, null, new ImportLimits(1, Duration.ofMinutes(1))))
+          .build()
+          .start();
+      var channel = InProcessChannelBuilder.forName(name).build();
+      try {
+        var failure = failureOf(() -> UserServiceGrpc.newBlockingStub(channel)
+            .getUser(GetUserRequest.newBuilder().setId(TestUsers.ID).build()));
+
+        assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      } finally {
+        channel.shutdownNow();
+        unguarded.shutdownNow();
+      }
+    }
+
+    @Test
     void unreachableStorageIsUnavailableWithAGenericMessageAndARetryDelay() {
-      service.onGet(query -> {
+      service.onGet((caller, query) -> {
         throw new StorageUnavailableException(
             "connection to db-primary.internal:5432 refused", new SQLException("FATAL: too many connections"));
       });
@@ -327,7 +369,7 @@ class UserGrpcServiceTest {
 
     @Test
     void anUnexpectedFailureIsInternalWithAGenericMessageAndIsLoggedWithItsCause() throws InterruptedException {
-      service.onRegister(command -> {
+      service.onRegister((caller, command) -> {
         throw new IllegalStateException("SELECT * FROM users failed on db-primary.internal");
       });
 

@@ -1,5 +1,6 @@
 package dev.users.application.delete;
 
+import static dev.users.application.UseCaseFixture.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -29,7 +30,7 @@ class DeleteUserServiceTest {
   void deletesTheUser() {
     var grace = fixture.registered("grace@example.org", "Grace");
 
-    delete.delete(DeleteUserCommand.of(ada.id().toString(), ""));
+    delete.delete(ADMIN, DeleteUserCommand.of(ada.id().toString(), ""));
 
     assertThat(fixture.users().findById(ada.id())).isEmpty();
     assertThat(fixture.users().listFirst(10)).containsExactly(grace);
@@ -37,7 +38,7 @@ class DeleteUserServiceTest {
 
   @Test
   void deletesWhenTheEtagIsCurrent() {
-    delete.delete(DeleteUserCommand.of(ada.id().toString(), ada.etag().toString()));
+    delete.delete(ADMIN, DeleteUserCommand.of(ada.id().toString(), ada.etag().toString()));
 
     assertThat(fixture.users().findById(ada.id())).isEmpty();
   }
@@ -46,7 +47,7 @@ class DeleteUserServiceTest {
   void refusesAStaleEtagAndKeepsTheUser() {
     var stale = new Etag(ada.version() + 1).toString();
 
-    assertThatThrownBy(() -> delete.delete(DeleteUserCommand.of(ada.id().toString(), stale)))
+    assertThatThrownBy(() -> delete.delete(ADMIN, DeleteUserCommand.of(ada.id().toString(), stale)))
         .isInstanceOfSatisfying(VersionConflictException.class, e -> assertThat(e.id()).isEqualTo(ada.id()));
     assertThat(fixture.users().findById(ada.id())).contains(ada);
   }
@@ -59,13 +60,13 @@ class DeleteUserServiceTest {
     var tasks = new ArrayList<Callable<Outcome<?>>>();
     tasks.add(() -> {
       updatesUnderWay.await();
-      return Outcome.ofAction(() -> delete.delete(DeleteUserCommand.of(ada.id().toString(), "")));
+      return Outcome.ofAction(() -> delete.delete(ADMIN, DeleteUserCommand.of(ada.id().toString(), "")));
     });
     for (int updater = 0; updater < 8; updater++) {
       tasks.add(() -> Outcome.ofAction(() -> {
         // Until the user is gone, within a bound, so that the delete meets updates in flight.
         for (int n = 0; n < 100_000; n++) {
-          update.update(rename);
+          update.update(ADMIN, rename);
           updatesUnderWay.countDown();
         }
       }));
@@ -85,7 +86,7 @@ class DeleteUserServiceTest {
   void reportsAnUnknownUserAsNotFound() {
     var unknown = UseCaseFixture.nthId(99);
 
-    assertThatThrownBy(() -> delete.delete(DeleteUserCommand.of(unknown.toString(), "")))
+    assertThatThrownBy(() -> delete.delete(ADMIN, DeleteUserCommand.of(unknown.toString(), "")))
         .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(unknown));
   }
 }

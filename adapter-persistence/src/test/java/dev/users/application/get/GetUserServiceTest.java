@@ -1,12 +1,15 @@
 package dev.users.application.get;
 
+import static dev.users.application.UseCaseFixture.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.application.UseCaseFixture;
+import dev.users.application.access.Caller;
 import dev.users.domain.FieldViolation;
 import dev.users.domain.InvalidInputException;
 import dev.users.domain.UserNotFoundException;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Runs on {@link UseCaseFixture}; see there why it lives in adapter-persistence. */
@@ -20,14 +23,14 @@ class GetUserServiceTest {
     fixture.registered("grace@example.org", "Grace");
     var ada = fixture.registered("ada@example.org", "Ada");
 
-    assertThat(get.get(GetUserQuery.of(ada.id().toString()))).isEqualTo(ada);
+    assertThat(get.get(ADMIN, GetUserQuery.of(ada.id().toString()))).isEqualTo(ada);
   }
 
   @Test
   void reportsAnUnknownIdAsNotFound() {
     var unknown = UseCaseFixture.nthId(99);
 
-    assertThatThrownBy(() -> get.get(new GetUserQuery(unknown)))
+    assertThatThrownBy(() -> get.get(ADMIN, new GetUserQuery(unknown)))
         .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(unknown));
   }
 
@@ -36,5 +39,16 @@ class GetUserServiceTest {
     assertThatThrownBy(() -> GetUserQuery.of("42"))
         .isInstanceOfSatisfying(InvalidInputException.class,
             e -> assertThat(e.violations()).extracting(FieldViolation::field).containsExactly("id"));
+  }
+
+  @Test
+  void aUserWithoutScopesReadsThemselvesAndFindsNoOtherUser() {
+    var grace = fixture.registered("grace@example.org", "Grace");
+    var ada = fixture.registered("ada@example.org", "Ada");
+    var herself = new Caller(ada.id().toString(), Set.of());
+
+    assertThat(get.get(herself, new GetUserQuery(ada.id()))).isEqualTo(ada);
+    assertThatThrownBy(() -> get.get(herself, new GetUserQuery(grace.id())))
+        .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(grace.id()));
   }
 }

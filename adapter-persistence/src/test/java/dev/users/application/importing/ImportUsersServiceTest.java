@@ -1,5 +1,6 @@
 package dev.users.application.importing;
 
+import static dev.users.application.UseCaseFixture.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.users.application.UseCaseFixture;
@@ -18,7 +19,7 @@ class ImportUsersServiceTest {
 
   @Test
   void createsEveryValidItemAtVersionOne() {
-    var outcomes = importUsers.importBatch(List.of(
+    var outcomes = importUsers.importBatch(ADMIN, List.of(
         new ImportItem("ada@example.org", "Ada"), new ImportItem("grace@example.org", "Grace")));
 
     assertThat(outcomes).allSatisfy(outcome -> assertThat(outcome).isInstanceOfSatisfying(
@@ -30,7 +31,7 @@ class ImportUsersServiceTest {
 
   @Test
   void rejectsAnInvalidItemWithEveryViolationAndCreatesTheRest() {
-    var outcomes = importUsers.importBatch(List.of(
+    var outcomes = importUsers.importBatch(ADMIN, List.of(
         new ImportItem("not-an-email", ""), new ImportItem("grace@example.org", "Grace")));
 
     assertThat(outcomes.getFirst()).isInstanceOfSatisfying(ImportOutcome.Rejected.class, rejected ->
@@ -42,7 +43,7 @@ class ImportUsersServiceTest {
 
   @Test
   void rejectsAnEmailRepeatedWithinTheBatchIgnoringCase() {
-    var outcomes = importUsers.importBatch(List.of(
+    var outcomes = importUsers.importBatch(ADMIN, List.of(
         new ImportItem("ada@example.org", "Ada"), new ImportItem("ADA@example.org", "Ada again")));
 
     assertThat(outcomes.getFirst()).isInstanceOf(ImportOutcome.Created.class);
@@ -54,7 +55,7 @@ class ImportUsersServiceTest {
   void rejectsAnEmailTakenByAnExistingUserIgnoringCase() {
     fixture.registered("ada@example.org", "Ada");
 
-    var outcomes = importUsers.importBatch(List.of(
+    var outcomes = importUsers.importBatch(ADMIN, List.of(
         new ImportItem("grace@example.org", "Grace"), new ImportItem("Ada@Example.org", "Ada")));
 
     assertThat(outcomes.getFirst()).isInstanceOf(ImportOutcome.Created.class);
@@ -65,7 +66,7 @@ class ImportUsersServiceTest {
   void reportsOneOutcomePerItemInItemOrder() {
     fixture.registered("taken@example.org", "Taken");
 
-    var outcomes = importUsers.importBatch(List.of(
+    var outcomes = importUsers.importBatch(ADMIN, List.of(
         new ImportItem("taken@example.org", "Taken again"),
         new ImportItem("bad", "Bad"),
         new ImportItem("new@example.org", "New"),

@@ -1,5 +1,6 @@
 package dev.users.application.list;
 
+import static dev.users.application.UseCaseFixture.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.users.application.UseCaseFixture;
@@ -19,9 +20,9 @@ class ListUsersServiceTest {
   void listsUsersInIdOrderOnePageAtATime() {
     var users = registerSome(5);
 
-    var first = list.list(new ListUsersQuery(Optional.empty(), 2));
-    var second = list.list(new ListUsersQuery(first.lastId(), 2));
-    var third = list.list(new ListUsersQuery(second.lastId(), 2));
+    var first = list.list(ADMIN, new ListUsersQuery(Optional.empty(), 2));
+    var second = list.list(ADMIN, new ListUsersQuery(first.lastId(), 2));
+    var third = list.list(ADMIN, new ListUsersQuery(second.lastId(), 2));
 
     assertThat(first.users()).containsExactlyElementsOf(users.subList(0, 2));
     assertThat(first.hasMore()).isTrue();
@@ -35,8 +36,8 @@ class ListUsersServiceTest {
   void aFullPageEndingTheDirectoryKnowsNothingFollows() {
     var users = registerSome(2);
 
-    var full = list.list(new ListUsersQuery(Optional.empty(), 2));
-    var after = list.list(new ListUsersQuery(full.lastId(), 2));
+    var full = list.list(ADMIN, new ListUsersQuery(Optional.empty(), 2));
+    var after = list.list(ADMIN, new ListUsersQuery(full.lastId(), 2));
 
     assertThat(full.users()).containsExactlyElementsOf(users);
     assertThat(full.hasMore()).isFalse();
@@ -48,10 +49,10 @@ class ListUsersServiceTest {
   @Test
   void showsUsersRegisteredBetweenPagesInLaterPages() {
     var early = registerSome(2);
-    var first = list.list(new ListUsersQuery(Optional.empty(), 2));
+    var first = list.list(ADMIN, new ListUsersQuery(Optional.empty(), 2));
     var late = fixture.registered("late@example.org", "Late");
 
-    var next = list.list(new ListUsersQuery(first.lastId(), 2));
+    var next = list.list(ADMIN, new ListUsersQuery(first.lastId(), 2));
 
     assertThat(first.users()).containsExactlyElementsOf(early);
     assertThat(next.users()).containsExactly(late);
@@ -59,7 +60,7 @@ class ListUsersServiceTest {
 
   @Test
   void listsAnEmptyDirectoryAsOneEmptyPage() {
-    var page = list.list(new ListUsersQuery(Optional.empty(), 10));
+    var page = list.list(ADMIN, new ListUsersQuery(Optional.empty(), 10));
 
     assertThat(page.users()).isEmpty();
     assertThat(page.hasMore()).isFalse();

@@ -1,5 +1,6 @@
 package dev.users.application.register;
 
+import static dev.users.application.UseCaseFixture.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,7 +21,7 @@ class RegisterUserServiceTest {
 
   @Test
   void registersAUserWithAFreshIdTheClocksTimeAndTheFirstEtag() {
-    var user = register.register(RegisterUserCommand.of(" ada@example.org ", "Ada Lovelace", ""));
+    var user = register.register(ADMIN, RegisterUserCommand.of(" ada@example.org ", "Ada Lovelace", ""));
 
     assertThat(user.id()).isEqualTo(UseCaseFixture.nthId(1));
     assertThat(user.email()).isEqualTo(new Email("ada@example.org"));
@@ -33,9 +34,9 @@ class RegisterUserServiceTest {
 
   @Test
   void returnsTheFirstUserWhenAnIdempotencyKeyIsRepeated() {
-    var first = register.register(RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
+    var first = register.register(ADMIN, RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
 
-    var repeated = register.register(RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
+    var repeated = register.register(ADMIN, RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
 
     assertThat(repeated).isEqualTo(first);
     assertThat(fixture.users().listFirst(10)).containsExactly(first);
@@ -43,9 +44,9 @@ class RegisterUserServiceTest {
 
   @Test
   void registersAgainWhenNoIdempotencyKeyIsGiven() {
-    register.register(RegisterUserCommand.of("ada@example.org", "Ada", ""));
+    register.register(ADMIN, RegisterUserCommand.of("ada@example.org", "Ada", ""));
 
-    var second = register.register(RegisterUserCommand.of("grace@example.org", "Grace", ""));
+    var second = register.register(ADMIN, RegisterUserCommand.of("grace@example.org", "Grace", ""));
 
     assertThat(second.id()).isEqualTo(UseCaseFixture.nthId(2));
     assertThat(fixture.users().listFirst(10)).hasSize(2);
@@ -53,9 +54,9 @@ class RegisterUserServiceTest {
 
   @Test
   void refusesAnEmailTakenByAnotherUserIgnoringCase() {
-    register.register(RegisterUserCommand.of("ada@example.org", "Ada", ""));
+    register.register(ADMIN, RegisterUserCommand.of("ada@example.org", "Ada", ""));
 
-    assertThatThrownBy(() -> register.register(RegisterUserCommand.of("ADA@Example.org", "Impostor", "")))
+    assertThatThrownBy(() -> register.register(ADMIN, RegisterUserCommand.of("ADA@Example.org", "Impostor", "")))
         .isInstanceOfSatisfying(EmailAlreadyTakenException.class,
             e -> assertThat(e.email()).isEqualTo(new Email("ADA@Example.org")));
     assertThat(fixture.users().listFirst(10)).hasSize(1);

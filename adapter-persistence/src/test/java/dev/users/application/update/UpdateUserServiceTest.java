@@ -1,11 +1,14 @@
 package dev.users.application.update;
 
+import static dev.users.application.UseCaseFixture.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.adapter.persistence.Concurrently;
 import dev.users.adapter.persistence.Concurrently.Outcome;
 import dev.users.application.UseCaseFixture;
+import dev.users.application.access.Caller;
+import dev.users.application.access.PermissionDeniedException;
 import dev.users.domain.DisplayName;
 import dev.users.domain.Email;
 import dev.users.domain.EmailAlreadyTakenException;
@@ -18,6 +21,7 @@ import dev.users.domain.VersionConflictException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -31,7 +35,7 @@ class UpdateUserServiceTest {
 
   @Test
   void changesOnlyTheFieldTheMaskNamesIgnoringTheOthersValues() {
-    var updated = update.update(
+    var updated = update.update(ADMIN,
         UpdateUserCommand.of(ada.id().toString(), "", "not an email", "Countess of Lovelace", List.of("display_name")));
 
     assertThat(updated.displayName()).isEqualTo(new DisplayName("Countess of Lovelace"));
@@ -40,7 +44,7 @@ class UpdateUserServiceTest {
 
   @Test
   void changesOnlyTheEmailWhenTheMaskNamesIt() {
-    var updated = update.update(
+    var updated = update.update(ADMIN,
         UpdateUserCommand.of(ada.id().toString(), "", "countess@example.org", "", List.of("email")));
 
     assertThat(updated.email()).isEqualTo(new Email("countess@example.org"));
@@ -49,7 +53,7 @@ class UpdateUserServiceTest {
 
   @Test
   void changesEveryMutableFieldWhenTheMaskIsEmpty() {
-    var updated = update.update(
+    var updated = update.update(ADMIN,
         UpdateUserCommand.of(ada.id().toString(), "", "countess@example.org", "Countess", List.of()));
 
     assertThat(updated.email()).isEqualTo(new Email("countess@example.org"));
@@ -60,7 +64,7 @@ class UpdateUserServiceTest {
   void givesTheUserANewEtagAndUpdateTimeEvenWhenNothingChanges() {
     fixture.advance(Duration.ofMinutes(5));
 
-    var updated = update.update(UpdateUserCommand.of(ada.id().toString(), "", "", "Ada", List.of("display_name")));
+    var updated = update.update(ADMIN, UpdateUserCommand.of(ada.id().toString(), "", "", "Ada", List.of("display_name")));
 
     assertThat(updated.etag()).isEqualTo(new Etag(2));
     assertThat(updated.updateTime()).isEqualTo(UseCaseFixture.START.plus(Duration.ofMinutes(5)));
@@ -70,7 +74,7 @@ class UpdateUserServiceTest {
 
   @Test
   void appliesTheChangeWhenTheEtagIsCurrent() {
-    var updated = update.update(
+    var updated = update.update(ADMIN,
         UpdateUserCommand.of(ada.id().toString(), ada.etag().toString(), "", "Countess", List.of("display_name")));
 
     assertThat(updated.displayName()).isEqualTo(new DisplayName("Countess"));
@@ -78,9 +82,9 @@ class UpdateUserServiceTest {
 
   @Test
   void refusesAStaleEtagAndKeepsTheUser() {
-    var renamed = update.update(UpdateUserCommand.of(ada.id().toString(), "", "", "Countess", List.of("display_name")));
+    var renamed = update.update(ADMIN, UpdateUserCommand.of(ada.id().toString(), "", "", "Countess", List.of("display_name")));
 
-    assertThatThrownBy(() -> update.update(
+    assertThatThrownBy(() -> update.update(ADMIN,
             UpdateUserCommand.of(ada.id().toString(), ada.etag().toString(), "", "Late", List.of("display_name"))))
         .isInstanceOf(VersionConflictException.class);
     assertThat(fixture.users().findById(ada.id())).contains(renamed);
@@ -92,7 +96,7 @@ class UpdateUserServiceTest {
     int updatesEach = 3;
 
     var outcomes = Concurrently.run(IntStream.range(0, callers * updatesEach)
-        .mapToObj(n -> (Callable<Outcome<User>>) () -> Outcome.of(() -> update.update(
+        .mapToObj(n -> (Callable<Outcome<User>>) () -> Outcome.of(() -> update.update(ADMIN,
             UpdateUserCommand.of(ada.id().toString(), "", "", "Ada " + n, List.of("display_name")))))
         .toList());
 
@@ -107,7 +111,7 @@ class UpdateUserServiceTest {
     int callers = 30;
 
     var outcomes = Concurrently.run(IntStream.range(0, callers)
-        .mapToObj(n -> (Callable<Outcome<User>>) () -> Outcome.of(() -> update.update(
+        .mapToObj(n -> (Callable<Outcome<User>>) () -> Outcome.of(() -> update.update(ADMIN,
             UpdateUserCommand.of(ada.id().toString(), ada.etag().toString(), "", "Ada " + n, List.of("display_name")))))
         .toList());
 
@@ -128,7 +132,7 @@ class UpdateUserServiceTest {
   void refusesAnEmailTakenByAnotherUserIgnoringCase() {
     var grace = fixture.registered("grace@example.org", "Grace");
 
-    assertThatThrownBy(() -> update.update(
+    assertThatThrownBy(() -> update.update(ADMIN,
             UpdateUserCommand.of(grace.id().toString(), "", "ADA@example.org", "", List.of("email"))))
         .isInstanceOf(EmailAlreadyTakenException.class);
     assertThat(fixture.users().findById(grace.id())).contains(grace);
@@ -138,8 +142,28 @@ class UpdateUserServiceTest {
   void reportsAnUnknownUserAsNotFound() {
     var unknown = UseCaseFixture.nthId(99);
 
-    assertThatThrownBy(() -> update.update(
+    assertThatThrownBy(() -> update.update(ADMIN,
             UpdateUserCommand.of(unknown.toString(), "", "", "Nobody", List.of("display_name"))))
         .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(unknown));
+  }
+
+  @Test
+  void aUserWithoutScopesRenamesThemselves() {
+    var herself = new Caller(ada.id().toString(), Set.of());
+
+    var renamed = update.update(herself,
+        UpdateUserCommand.of(ada.id().toString(), "", "", "Countess", List.of("display_name")));
+
+    assertThat(renamed.displayName()).isEqualTo(new DisplayName("Countess"));
+  }
+
+  @Test
+  void aUserWithoutScopesMayNotChangeTheirEmailAndNothingChanges() {
+    var herself = new Caller(ada.id().toString(), Set.of());
+
+    assertThatThrownBy(() -> update.update(herself,
+        UpdateUserCommand.of(ada.id().toString(), "", "elsewhere@example.org", "Countess", List.of())))
+        .isInstanceOf(PermissionDeniedException.class);
+    assertThat(fixture.users().findById(ada.id())).contains(ada);
   }
 }

@@ -1,6 +1,9 @@
 package dev.users.application.access;
 
+import dev.users.domain.InvalidInputException;
+import dev.users.domain.UserId;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -40,5 +43,17 @@ public record Caller(String subject, Set<String> scopes) {
 
   public boolean has(String scope) {
     return scopes.contains(scope);
+  }
+
+  /**
+   * The user this caller is, when the subject is a user id (in any letter case); empty for a
+   * caller that is no user, such as another service.
+   */
+  public Optional<UserId> userId() {
+    try {
+      return Optional.of(UserId.parse(subject));
+    } catch (InvalidInputException e) {
+      return Optional.empty();
+    }
   }
 }

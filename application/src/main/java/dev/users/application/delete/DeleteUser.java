@@ -1,5 +1,7 @@
 package dev.users.application.delete;
 
+import dev.users.application.access.Caller;
+import dev.users.application.access.PermissionDeniedException;
 import dev.users.domain.UserNotFoundException;
 import dev.users.domain.VersionConflictException;
 
@@ -7,9 +9,10 @@ import dev.users.domain.VersionConflictException;
 public interface DeleteUser {
 
   /**
+   * @throws PermissionDeniedException when the caller may not delete users
    * @throws UserNotFoundException when no user has the id
    * @throws VersionConflictException when the command has an etag and it is stale; a delete
    *     without one deletes the user whatever wrote it before
    */
-  void delete(DeleteUserCommand command);
+  void delete(Caller caller, DeleteUserCommand command);
 }

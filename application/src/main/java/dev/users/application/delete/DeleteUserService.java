@@ -1,5 +1,7 @@
 package dev.users.application.delete;
 
+import dev.users.application.access.AccessPolicy;
+import dev.users.application.access.Caller;
 import dev.users.application.port.UserRepository;
 
 public final class DeleteUserService implements DeleteUser {
@@ -11,7 +13,8 @@ public final class DeleteUserService implements DeleteUser {
   }
 
   @Override
-  public void delete(DeleteUserCommand command) {
+  public void delete(Caller caller, DeleteUserCommand command) {
+    AccessPolicy.mayDelete(caller);
     users.delete(command.id(), current -> command.ifMatch().ifPresent(current::requireEtag));
   }
 }

@@ -1,5 +1,7 @@
 package dev.users.application.get;
 
+import dev.users.application.access.AccessPolicy;
+import dev.users.application.access.Caller;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.User;
 import dev.users.domain.UserNotFoundException;
@@ -13,7 +15,8 @@ public final class GetUserService implements GetUser {
   }
 
   @Override
-  public User get(GetUserQuery query) {
+  public User get(Caller caller, GetUserQuery query) {
+    AccessPolicy.mayRead(caller, query.id());
     return users.findById(query.id()).orElseThrow(() -> new UserNotFoundException(query.id()));
   }
 }

@@ -1,5 +1,7 @@
 package dev.users.application.importing;
 
+import dev.users.application.access.Caller;
+import dev.users.application.access.PermissionDeniedException;
 import java.util.List;
 
 /**
@@ -12,6 +14,7 @@ public interface ImportUsers {
    * Creates the valid items of a batch whose emails are free, in one write.
    *
    * @return one outcome per item, in the order of the items
+   * @throws PermissionDeniedException when the caller may not import users
    */
-  List<ImportOutcome> importBatch(List<ImportItem> items);
+  List<ImportOutcome> importBatch(Caller caller, List<ImportItem> items);
 }

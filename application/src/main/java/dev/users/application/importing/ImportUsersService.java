@@ -1,5 +1,7 @@
 package dev.users.application.importing;
 
+import dev.users.application.access.AccessPolicy;
+import dev.users.application.access.Caller;
 import dev.users.application.port.UserIdGenerator;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.DisplayName;
@@ -32,7 +34,8 @@ public final class ImportUsersService implements ImportUsers {
   }
 
   @Override
-  public List<ImportOutcome> importBatch(List<ImportItem> items) {
+  public List<ImportOutcome> importBatch(Caller caller, List<ImportItem> items) {
+    AccessPolicy.mayImport(caller);
     var outcomes = new ImportOutcome[items.size()];
     var now = clock.instant();
     var emailsInBatch = new HashSet<String>();

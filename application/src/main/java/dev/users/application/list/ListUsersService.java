@@ -1,5 +1,7 @@
 package dev.users.application.list;
 
+import dev.users.application.access.AccessPolicy;
+import dev.users.application.access.Caller;
 import dev.users.application.port.UserRepository;
 
 public final class ListUsersService implements ListUsers {
@@ -12,7 +14,8 @@ public final class ListUsersService implements ListUsers {
 
   /** Reads one user more than asked for: its presence says whether the listing goes on. */
   @Override
-  public UserPage list(ListUsersQuery query) {
+  public UserPage list(Caller caller, ListUsersQuery query) {
+    AccessPolicy.mayList(caller);
     int lookAhead = query.limit() + 1;
     var found = query.after()
         .map(after -> users.listAfter(after, lookAhead))

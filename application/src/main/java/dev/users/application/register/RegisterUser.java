@@ -1,5 +1,7 @@
 package dev.users.application.register;
 
+import dev.users.application.access.Caller;
+import dev.users.application.access.PermissionDeniedException;
 import dev.users.domain.EmailAlreadyTakenException;
 import dev.users.domain.User;
 
@@ -10,7 +12,8 @@ public interface RegisterUser {
    * Registers a user with a fresh id. With an idempotency key, repeating the call returns the user the
    * first call registered instead of registering another one.
    *
+   * @throws PermissionDeniedException when the caller may not register users
    * @throws EmailAlreadyTakenException when another user has the email
    */
-  User register(RegisterUserCommand command);
+  User register(Caller caller, RegisterUserCommand command);
 }

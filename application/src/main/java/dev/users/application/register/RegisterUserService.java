@@ -1,5 +1,7 @@
 package dev.users.application.register;
 
+import dev.users.application.access.AccessPolicy;
+import dev.users.application.access.Caller;
 import dev.users.application.port.UserIdGenerator;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.User;
@@ -19,7 +21,8 @@ public final class RegisterUserService implements RegisterUser {
   }
 
   @Override
-  public User register(RegisterUserCommand command) {
+  public User register(Caller caller, RegisterUserCommand command) {
+    AccessPolicy.mayRegister(caller);
     var user = User.register(ids.next(), command.email(), command.displayName(), clock.instant());
     return command.idempotencyKey()
         .map(idempotencyKey -> users.add(user, idempotencyKey))

@@ -1,5 +1,7 @@
 package dev.users.application.update;
 
+import dev.users.application.access.AccessPolicy;
+import dev.users.application.access.Caller;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.User;
 import java.time.Clock;
@@ -15,7 +17,9 @@ public final class UpdateUserService implements UpdateUser {
   }
 
   @Override
-  public User update(UpdateUserCommand command) {
+  public User update(Caller caller, UpdateUserCommand command) {
+    AccessPolicy.mayUpdate(caller, command.id(),
+        command.changes().stream().anyMatch(UserChange.ChangeEmail.class::isInstance));
     return users.update(command.id(), current -> {
       command.ifMatch().ifPresent(current::requireEtag);
       var now = clock.instant();
