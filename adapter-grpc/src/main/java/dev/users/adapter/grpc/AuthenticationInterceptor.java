@@ -39,6 +39,14 @@ public final class AuthenticationInterceptor implements ServerInterceptor {
     return new AuthenticationInterceptor(headers -> Caller.unauthenticatedAdministrator());
   }
 
+  /**
+   * Establishes callers by {@code authenticate}, which throws {@link NotAuthenticatedException} for
+   * metadata that establishes nobody: the seam for a mechanism other than bearer tokens.
+   */
+  static AuthenticationInterceptor establishingCallersBy(Function<Metadata, Caller> authenticate) {
+    return new AuthenticationInterceptor(authenticate);
+  }
+
   /** Requires {@code authorization: Bearer <JWT>} metadata that {@code tokens} accepts. */
   public static AuthenticationInterceptor bearer(JwtAuthenticator tokens) {
     return new AuthenticationInterceptor(headers -> tokens.authenticate(bearerToken(headers)));

@@ -56,7 +56,8 @@ class RateLimitInterceptorTest {
   final InProcessUserService service = new InProcessUserService()
       .onGet((caller, query) -> TestUsers.aUser().build())
       .withInnermost(limiter)
-      .aroundUsersApi(new CallerFromHeaders());
+      .aroundUsersApi(new CallerFromHeaders())
+      .authenticating(KEEPING_THE_CALLER_FROM_HEADERS);
 
   @Test
   void aBurstBeyondTheLimitIsRefusedResourceExhaustedWithRetryInfoAndThePushbackTrailer() {
@@ -178,6 +179,7 @@ class RateLimitInterceptorTest {
         .onGet((caller, query) -> TestUsers.aUser().build())
         .withRateLimit(new RateLimit(1, Duration.ofMinutes(1)))
         .aroundUsersApi(new CallerFromHeaders())
+        .authenticating(KEEPING_THE_CALLER_FROM_HEADERS)
         .alsoServing(ServerServiceDefinition.builder(OTHER_SERVICE)
             .addMethod(otherMethod(), ServerCalls.asyncUnaryCall((request, response) -> {
               response.onNext(request);
@@ -258,6 +260,14 @@ class RateLimitInterceptorTest {
    * Stands in for authentication and for the transport: the caller and the peer's address are
    * those the test's headers name.
    */
+  /**
+   * The users API's own authentication step, which here keeps the caller {@link CallerFromHeaders}
+   * found outside the API, as a real step would establish one from a token.
+   */
+  private static final AuthenticationInterceptor KEEPING_THE_CALLER_FROM_HEADERS =
+      AuthenticationInterceptor.establishingCallersBy(
+          headers -> Callers.current().orElse(Caller.unauthenticatedAdministrator()));
+
   private static final class CallerFromHeaders implements ServerInterceptor {
 
     @Override
