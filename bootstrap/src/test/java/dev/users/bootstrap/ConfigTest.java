@@ -187,7 +187,7 @@ class ConfigTest {
   @Test
   void authenticationIsOffInDevelopmentAndBearerJwtInProduction() {
     assertThat(Config.from(Map.of()).auth()).isEqualTo(new Config.Auth.None());
-    assertThatThrownBy(() -> Config.from(Map.of("USERS_ENV", "production")))
+    assertThatThrownBy(() -> Config.from(Map.of("USERS_ENV", "production", "USERS_ALLOW_PLAINTEXT", "true")))
         .isInstanceOf(ConfigException.class)
         .hasMessage("USERS_AUTH_JWKS_FILE must be set when USERS_AUTH is jwt (its default in production)");
   }
@@ -321,7 +321,7 @@ class ConfigTest {
 
   @Test
   void productionServesPlaintextWhenToldThatTlsEndsInFront() {
-    var config = Config.from(Map.of("USERS_ENV", "production", "USERS_ALLOW_PLAINTEXT", "true"));
+    var config = Config.from(Map.of("USERS_ENV", "production", "USERS_ALLOW_PLAINTEXT", "true", "USERS_AUTH", "none"));
 
     assertThat(config.tls()).isEmpty();
   }
@@ -329,7 +329,8 @@ class ConfigTest {
   @Test
   void productionServesTls() {
     var config = Config.from(Map.of(
-        "USERS_ENV", "production", "USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString()));
+        "USERS_ENV", "production", "USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString(),
+        "USERS_AUTH", "none"));
 
     assertThat(config.tls()).isPresent();
   }
