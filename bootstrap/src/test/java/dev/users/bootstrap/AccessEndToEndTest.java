@@ -14,6 +14,7 @@ import dev.users.api.v1.ListUsersRequest;
 import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.User;
 import dev.users.api.v1.UserServiceGrpc;
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -21,12 +22,18 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,12 +50,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Who may call what, through the assembled service over a real socket with bearer JWTs: every RPC
- * for every kind of caller, each answered with the status of the scope table.
+ * Who may call what, through the assembled service as production runs it: over TLS on a real
+ * socket, with a client certificate required and bearer JWTs; every RPC for every kind of caller,
+ * each answered with the status of the scope table.
  */
 class AccessEndToEndTest {
 
   private static final TestTokens ISSUER = TestTokens.withKey("key-1");
+  private static final TestPki.Authority SERVER_CA = TestPki.Authority.named("server CA");
+  private static final TestPki.Authority CLIENT_CA = TestPki.Authority.named("client CA");
   private static final AtomicInteger EMAILS = new AtomicInteger();
 
   @TempDir
@@ -59,14 +69,38 @@ class AccessEndToEndTest {
 
   @BeforeAll
   static void startServer() {
-    server = UsersServer.start(Config.from(Map.of(
-        "USERS_STORAGE", "memory",
-        "USERS_GRPC_PORT", "0",
-        "USERS_AUTH", "jwt",
-        "USERS_AUTH_JWKS_FILE", ISSUER.writeJwks(dir.resolve("jwks.json")).toString(),
-        "USERS_AUTH_ISSUER", TestTokens.ISSUER,
-        "USERS_AUTH_AUDIENCE", TestTokens.AUDIENCE)));
-    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create()).build();
+    var certificate = dir.resolve("server.pem");
+    var key = dir.resolve("server.key");
+    SERVER_CA.server("users-service").writeTo(certificate, key);
+    var clientCas = dir.resolve("client-ca.pem");
+    TestPki.replace(clientCas, CLIENT_CA.certificatePem());
+    server = UsersServer.start(Config.from(Map.ofEntries(
+        Map.entry("USERS_ENV", "production"),
+        Map.entry("USERS_STORAGE", "memory"),
+        Map.entry("USERS_GRPC_PORT", "0"),
+        Map.entry("USERS_TLS_CERT_FILE", certificate.toString()),
+        Map.entry("USERS_TLS_KEY_FILE", key.toString()),
+        Map.entry("USERS_TLS_CLIENT_AUTH", "require"),
+        Map.entry("USERS_TLS_CLIENT_CA_FILE", clientCas.toString()),
+        // USERS_AUTH is jwt by default in production.
+        Map.entry("USERS_AUTH_JWKS_FILE", ISSUER.writeJwks(dir.resolve("jwks.json")).toString()),
+        Map.entry("USERS_AUTH_ISSUER", TestTokens.ISSUER),
+        Map.entry("USERS_AUTH_AUDIENCE", TestTokens.AUDIENCE))));
+    var client = CLIENT_CA.client("users-client");
+    ChannelCredentials credentials;
+    try {
+      credentials = TlsChannelCredentials.newBuilder()
+          .trustManager(pem(SERVER_CA.certificatePem()))
+          .keyManager(pem(client.certificatePem()), pem(client.keyPem()))
+          .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    channel = Grpc.newChannelBuilderForAddress("localhost", server.port(), credentials).build();
+  }
+
+  private static InputStream pem(String text) {
+    return new ByteArrayInputStream(text.getBytes(StandardCharsets.US_ASCII));
   }
 
   @AfterAll
@@ -183,12 +217,30 @@ class AccessEndToEndTest {
   }
 
   @Test
-  void healthAndReflectionNeedNoToken() throws Exception {
+  void healthNeedsNoToken() {
     var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
         .check(HealthCheckRequest.newBuilder().setService(UserServiceGrpc.SERVICE_NAME).build());
 
     assertThat(health.getStatus()).isEqualTo(ServingStatus.SERVING);
-    assertThat(UsersServiceEndToEndTest.reflectedServices(channel)).contains(UserServiceGrpc.SERVICE_NAME);
+  }
+
+  @Test
+  void reflectionNeedsNoTokenWhereItIsServed(@TempDir Path keys) throws Exception {
+    var development = UsersServer.start(Config.from(Map.of(
+        "USERS_STORAGE", "memory",
+        "USERS_GRPC_PORT", "0",
+        "USERS_AUTH", "jwt",
+        "USERS_AUTH_JWKS_FILE", ISSUER.writeJwks(keys.resolve("jwks.json")).toString(),
+        "USERS_AUTH_ISSUER", TestTokens.ISSUER,
+        "USERS_AUTH_AUDIENCE", TestTokens.AUDIENCE)));
+    var plaintext =
+        Grpc.newChannelBuilderForAddress("127.0.0.1", development.port(), InsecureChannelCredentials.create()).build();
+    try {
+      assertThat(UsersServiceEndToEndTest.reflectedServices(plaintext)).contains(UserServiceGrpc.SERVICE_NAME);
+    } finally {
+      plaintext.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      development.stop();
+    }
   }
 
   @Test
