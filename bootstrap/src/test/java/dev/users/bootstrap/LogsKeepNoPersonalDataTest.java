@@ -11,6 +11,7 @@ import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.classic.util.ContextInitializer;
 import ch.qos.logback.core.AppenderBase;
 import com.google.protobuf.FieldMask;
+import dev.users.adapter.grpc.TestTokens;
 import dev.users.adapter.persistence.PostgresTestDatabase;
 import dev.users.api.v1.CreateUserRequest;
 import dev.users.api.v1.DeleteUserRequest;
@@ -22,13 +23,18 @@ import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.User;
 import dev.users.api.v1.UserServiceGrpc;
 import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -36,6 +42,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.sql.DriverManager;
 import java.util.List;
 import java.util.Locale;
@@ -59,6 +66,10 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  */
 class LogsKeepNoPersonalDataTest {
 
+  private static final TestTokens ISSUER = TestTokens.withKey("logs-key");
+  private static final String TOKEN = ISSUER.token("ops", "users.admin").sign();
+  /** Signed by a key the service does not know: refused, and the refusal is logged. */
+  private static final String FORGED_TOKEN = TestTokens.withKey("logs-key").token("ops", "users.admin").sign();
   private static final String ADA = "ada.pii-marker@example.org";
   private static final String ADA_NAME = "Ada Piimarker";
   private static final String GRACE = "grace.pii-marker@example.org";
@@ -97,6 +108,8 @@ class LogsKeepNoPersonalDataTest {
   private String schema;
   private UsersServer server;
   private ManagedChannel channel;
+  /** The channel with an administrator's bearer token on every call. */
+  private Channel calls;
   private UserServiceGrpc.UserServiceBlockingStub users;
   private Handler[] julHandlers;
   private java.util.logging.Level julLevel;
@@ -105,18 +118,23 @@ class LogsKeepNoPersonalDataTest {
   void logEverythingAndStart() throws Exception {
     logAtEveryLevelAsInProduction();
     schema = database.newSchemaName();
-    server = UsersServer.start(Config.from(Map.of(
-        "USERS_GRPC_PORT", "0",
-        "USERS_STORAGE", "postgres",
-        "USERS_DB_URL", database.jdbcUrl(),
-        "USERS_DB_USER", database.user(),
-        "USERS_DB_PASSWORD", database.password(),
-        "USERS_DB_SCHEMA", schema,
-        "USERS_DB_STATEMENT_TIMEOUT", "1s",
-        "USERS_SHUTDOWN_GRACE", "1s")));
+    server = UsersServer.start(Config.from(Map.ofEntries(
+        Map.entry("USERS_GRPC_PORT", "0"),
+        Map.entry("USERS_STORAGE", "postgres"),
+        Map.entry("USERS_DB_URL", database.jdbcUrl()),
+        Map.entry("USERS_DB_USER", database.user()),
+        Map.entry("USERS_DB_PASSWORD", database.password()),
+        Map.entry("USERS_DB_SCHEMA", schema),
+        Map.entry("USERS_DB_STATEMENT_TIMEOUT", "1s"),
+        Map.entry("USERS_SHUTDOWN_GRACE", "1s"),
+        Map.entry("USERS_AUTH", "jwt"),
+        Map.entry("USERS_AUTH_JWKS_FILE", ISSUER.writeJwks(Files.createTempDirectory("jwks").resolve("jwks.json")).toString()),
+        Map.entry("USERS_AUTH_ISSUER", TestTokens.ISSUER),
+        Map.entry("USERS_AUTH_AUDIENCE", TestTokens.AUDIENCE))));
     channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
         .build();
-    users = UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+    calls = ClientInterceptors.intercept(channel, bearer(TOKEN));
+    users = UserServiceGrpc.newBlockingStub(calls).withDeadlineAfter(20, TimeUnit.SECONDS);
   }
 
   @AfterEach
@@ -135,7 +153,7 @@ class LogsKeepNoPersonalDataTest {
   }
 
   @Test
-  void noLogLineAtAnyLevelNamesAnEmailOrDisplayNameOfACall() throws Exception {
+  void noLogLineAtAnyLevelNamesAnEmailADisplayNameOrATokenOfACall() throws Exception {
     var ada = create(ADA, ADA_NAME);
     var grace = create(GRACE, GRACE_NAME);
     expect(Status.Code.INVALID_ARGUMENT, () -> create(INVALID_EMAIL, " "));
@@ -161,6 +179,9 @@ class LogsKeepNoPersonalDataTest {
         .setId(ada.getId()).setEtag(ada.getEtag()).build()));
     users.deleteUser(DeleteUserRequest.newBuilder().setId(ada.getId()).setEtag(renamed.getEtag()).build());
 
+    expect(Status.Code.UNAUTHENTICATED, () -> UserServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(bearer(FORGED_TOKEN)).withDeadlineAfter(20, TimeUnit.SECONDS)
+        .getUser(GetUserRequest.newBuilder().setId(grace.getId()).build()));
     refuseTheTriggerNameWithADetailNamingTheEmail();
     expect(Status.Code.INTERNAL, () -> create(TRIGGER_EMAIL, TRIGGER_NAME));
     try (var lock = TableLock.onUsers(database, schema)) {
@@ -174,6 +195,9 @@ class LogsKeepNoPersonalDataTest {
         .anyMatch(line -> line.contains("answered with INTERNAL") && line.contains("\tat "));
     assertThat(logged).as("the outage is logged at DEBUG").anyMatch(line -> line.contains("answered UNAVAILABLE"));
     assertThat(logged).as("the undecodable request is logged").anyMatch(line -> line.contains("undecodable request"));
+    assertThat(logged).as("the refused token is logged").anyMatch(line -> line.contains("authentication refused"));
+    // Every JWT starts with the base64url of '{"', whichever claims it holds.
+    assertThat(logged).as("lines holding a bearer token").filteredOn(line -> line.contains("eyJ")).isEmpty();
     assertThat(logged).as("lines naming an email or display name the calls carried")
         .filteredOn(line -> line.toLowerCase(Locale.ROOT).matches("(?s).*(pii-marker|piimarker).*"))
         .isEmpty();
@@ -205,8 +229,14 @@ class LogsKeepNoPersonalDataTest {
   private void createUndecodable(byte[] email) {
     var request = concat(new byte[] {0x0A, (byte) email.length}, email);
     var method = UserServiceGrpc.getCreateUserMethod().toBuilder(RAW, RAW).build();
-    ClientCalls.blockingUnaryCall(channel, method, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS),
+    ClientCalls.blockingUnaryCall(calls, method, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS),
         request);
+  }
+
+  private static ClientInterceptor bearer(String token) {
+    var metadata = new Metadata();
+    metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    return MetadataUtils.newAttachHeadersInterceptor(metadata);
   }
 
   private static byte[] concat(byte[]... parts) {
@@ -226,7 +256,7 @@ class LogsKeepNoPersonalDataTest {
 
   private ImportUsersResponse importUsers(List<ImportUsersRequest> items) throws Exception {
     var response = new CompletableFuture<ImportUsersResponse>();
-    var requests = UserServiceGrpc.newStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
+    var requests = UserServiceGrpc.newStub(calls).withDeadlineAfter(20, TimeUnit.SECONDS)
         .importUsers(new StreamObserver<>() {
           @Override
           public void onNext(ImportUsersResponse value) {
