@@ -2,6 +2,7 @@ package dev.users.bootstrap;
 
 import dev.users.adapter.grpc.AuthenticationInterceptor;
 import dev.users.adapter.grpc.CallInterceptors;
+import dev.users.adapter.grpc.HealthWatches;
 import dev.users.adapter.grpc.InFlightLimitInterceptor;
 import dev.users.adapter.grpc.JwksFile;
 import dev.users.adapter.grpc.JwtAuthenticator;

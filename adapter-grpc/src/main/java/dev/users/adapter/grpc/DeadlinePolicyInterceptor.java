@@ -3,7 +3,6 @@ package dev.users.adapter.grpc;
 import dev.users.domain.InvalidInputException;
 import io.grpc.Context;
 import io.grpc.Contexts;
-import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -63,7 +62,7 @@ final class DeadlinePolicyInterceptor implements ServerInterceptor {
 
   private <Q, R> ServerCall.Listener<Q> withDeadline(
       Duration deadline, String limit, ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    var serialized = new SerializedCall<>(call);
+    var serialized = new SerializedServerCall<>(call);
     var context = Context.current().withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS, scheduler);
     var expired = Status.DEADLINE_EXCEEDED.withDescription("deadline exceeded: the call took longer than " + limit);
     // A TimeoutException is the context's own deadline; other causes mean the call already ended.
@@ -99,41 +98,5 @@ final class DeadlinePolicyInterceptor implements ServerInterceptor {
         }
       }
     };
-  }
-
-  /**
-   * ServerCall is not thread-safe, and the expiry closes the call from the scheduler's thread
-   * while the service may be sending from its own: every outbound operation takes one lock, and
-   * those that come after the close are dropped.
-   */
-  private static final class SerializedCall<Q, R> extends SimpleForwardingServerCall<Q, R> {
-
-    private boolean closed;
-
-    SerializedCall(ServerCall<Q, R> call) {
-      super(call);
-    }
-
-    @Override
-    public synchronized void sendHeaders(Metadata headers) {
-      if (!closed) {
-        super.sendHeaders(headers);
-      }
-    }
-
-    @Override
-    public synchronized void sendMessage(R message) {
-      if (!closed) {
-        super.sendMessage(message);
-      }
-    }
-
-    @Override
-    public synchronized void close(Status status, Metadata trailers) {
-      if (!closed) {
-        closed = true;
-        super.close(status, trailers);
-      }
-    }
   }
 }

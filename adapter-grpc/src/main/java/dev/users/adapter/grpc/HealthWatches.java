@@ -1,6 +1,5 @@
-package dev.users.bootstrap;
+package dev.users.adapter.grpc;
 
-import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -17,12 +16,12 @@ import java.util.Set;
  * them. A watch never finishes by itself; left open, it would keep a graceful shutdown waiting the
  * whole grace period after the last real call is done.
  */
-final class HealthWatches implements ServerInterceptor {
+public final class HealthWatches implements ServerInterceptor {
 
   private static final String WATCH = HealthGrpc.getWatchMethod().getFullMethodName();
   private static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription("server is shutting down");
 
-  private final Set<WatchCall<?, ?>> open = new HashSet<>(); // guarded by this
+  private final Set<SerializedServerCall<?, ?>> open = new HashSet<>(); // guarded by this
   private boolean ended; // guarded by this
 
   @Override
@@ -31,7 +30,7 @@ final class HealthWatches implements ServerInterceptor {
     if (!call.getMethodDescriptor().getFullMethodName().equals(WATCH)) {
       return next.startCall(call, headers);
     }
-    var watch = new WatchCall<>(call);
+    var watch = new SerializedServerCall<>(call);
     synchronized (this) {
       if (ended) {
         watch.close(SHUTTING_DOWN, new Metadata());
@@ -55,8 +54,8 @@ final class HealthWatches implements ServerInterceptor {
   }
 
   /** Closes every open watch with UNAVAILABLE, and any that starts from now on. */
-  void endAll() {
-    List<WatchCall<?, ?>> ending;
+  public void endAll() {
+    List<SerializedServerCall<?, ?>> ending;
     synchronized (this) {
       ended = true;
       ending = List.copyOf(open);
@@ -65,64 +64,7 @@ final class HealthWatches implements ServerInterceptor {
     ending.forEach(watch -> watch.close(SHUTTING_DOWN, new Metadata()));
   }
 
-  private synchronized void forget(WatchCall<?, ?> watch) {
+  private synchronized void forget(SerializedServerCall<?, ?> watch) {
     open.remove(watch);
-  }
-
-  /**
-   * A watch that shutdown may close from its own thread while the health service sends on it:
-   * every method is serialised, and nothing is sent once the call is closed.
-   */
-  private static final class WatchCall<Q, R> extends SimpleForwardingServerCall<Q, R> {
-
-    private boolean closed; // guarded by this
-
-    WatchCall(ServerCall<Q, R> call) {
-      super(call);
-    }
-
-    @Override
-    public synchronized void request(int count) {
-      if (!closed) {
-        super.request(count);
-      }
-    }
-
-    @Override
-    public synchronized void sendHeaders(Metadata headers) {
-      if (!closed) {
-        super.sendHeaders(headers);
-      }
-    }
-
-    @Override
-    public synchronized void sendMessage(R message) {
-      if (!closed) {
-        super.sendMessage(message);
-      }
-    }
-
-    @Override
-    public synchronized void close(Status status, Metadata trailers) {
-      if (!closed) {
-        closed = true;
-        super.close(status, trailers);
-      }
-    }
-
-    @Override
-    public synchronized boolean isReady() {
-      return !closed && super.isReady();
-    }
-
-    @Override
-    public synchronized void setMessageCompression(boolean enabled) {
-      super.setMessageCompression(enabled);
-    }
-
-    @Override
-    public synchronized void setCompression(String compressor) {
-      super.setCompression(compressor);
-    }
   }
 }
