@@ -13,7 +13,6 @@ import dev.users.api.v1.UpdateUserResponse;
 import dev.users.api.v1.User;
 import dev.users.api.v1.UserServiceGrpc;
 import io.grpc.Context;
-import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -22,10 +21,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * A stand-in for the server that records every attempt of every call (request and deadline) and
+ * A stand-in for the server that records every attempt of every call (request and time left) and
  * fails the attempts it was told to. Its listing pages a fixed directory five users a message.
  */
 class FakeUserService extends UserServiceGrpc.UserServiceImplBase {
@@ -34,7 +34,8 @@ class FakeUserService extends UserServiceGrpc.UserServiceImplBase {
 
   private final Map<String, List<Object>> requests = new ConcurrentHashMap<>();
   private final Map<String, ConcurrentLinkedDeque<Supplier<StatusRuntimeException>>> failures = new ConcurrentHashMap<>();
-  final List<Deadline> deadlines = new CopyOnWriteArrayList<>();
+  /** Per attempt, how long its deadline had left when it arrived (null: no deadline). */
+  final List<Long> remainingMillis = new CopyOnWriteArrayList<>();
   private final List<User> directory;
 
   FakeUserService() {
@@ -135,7 +136,8 @@ class FakeUserService extends UserServiceGrpc.UserServiceImplBase {
 
   private void record(String method, Object request) {
     requests.computeIfAbsent(method, m -> new CopyOnWriteArrayList<>()).add(request);
-    deadlines.add(Context.current().getDeadline());
+    var deadline = Context.current().getDeadline();
+    remainingMillis.add(deadline == null ? null : deadline.timeRemaining(TimeUnit.MILLISECONDS));
   }
 
   private Supplier<StatusRuntimeException> nextFailure(String method) {
