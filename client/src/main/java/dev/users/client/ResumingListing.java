@@ -103,6 +103,9 @@ final class ResumingListing implements Iterator<User>, AutoCloseable {
         .setPageToken(pageToken)
         .setPageSize(pageSize > 0 ? (int) (pageSize - receivedCount) : 0)
         .build();
+    if (callContext != null) {
+      callContext.cancel(null);
+    }
     callContext = Context.current().withCancellation();
     var previous = callContext.attach();
     try {
