@@ -124,8 +124,13 @@ public final class UsersClient implements AutoCloseable {
   /**
    * Registers a user under the caller's idempotency key (at most 128 printable ASCII characters):
    * calling again with the same key returns the user created first, even from another process.
+   *
+   * @throws IllegalArgumentException when the key is empty: without one, a retry could create twice
    */
   public User createUser(String email, String displayName, String idempotencyKey) {
+    if (idempotencyKey.isEmpty()) {
+      throw new IllegalArgumentException("an idempotency key is required: CreateUser is retried");
+    }
     var request = CreateUserRequest.newBuilder()
         .setEmail(email)
         .setDisplayName(displayName)
