@@ -71,6 +71,13 @@ class UsersClientRetryTest {
   }
 
   @Test
+  void aCallerSuppliedIdempotencyKeyMustNotBeEmptySinceCreatesAreRetried() {
+    assertThatThrownBy(() -> client.createUser("ada@example.com", "Ada", ""))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(fake.attempts("CreateUser")).isZero();
+  }
+
+  @Test
   void anUnconditionalUpdateIsNeverRetried() {
     fake.failNext("UpdateUser", 1, UNAVAILABLE);
 
