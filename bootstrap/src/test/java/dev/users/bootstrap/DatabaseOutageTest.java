@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.rpc.RetryInfo;
 import dev.users.adapter.persistence.PostgresTestDatabase;
+import dev.users.adapter.persistence.TableLock;
 import dev.users.adapter.persistence.TcpProxy;
 import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.GetUserResponse;
@@ -18,8 +19,6 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -129,7 +128,7 @@ class DatabaseOutageTest {
 
     var answers = new ArrayList<CompletableFuture<Status.Code>>();
     var statuses = new ArrayList<ServingStatus>();
-    try (var locker = lockUsersTable()) {
+    try (var locker = TableLock.ofReadsAndWrites(database, schema)) {
       var users = UserServiceGrpc.newStub(channel);
       for (int i = 0; i < 200; i++) {
         var answer = new CompletableFuture<Status.Code>();
@@ -141,7 +140,7 @@ class DatabaseOutageTest {
         statuses.add(status(READINESS));
         Thread.sleep(50);
       }
-      locker.rollback();
+      locker.release();
     }
     CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
 
@@ -224,16 +223,6 @@ class DatabaseOutageTest {
       Thread.sleep(20);
     }
     return Duration.ofNanos(System.nanoTime() - sinceNanos);
-  }
-
-  /** A connection of its own, straight to the database, whose transaction holds the users table. */
-  private Connection lockUsersTable() throws Exception {
-    var connection = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
-    connection.setAutoCommit(false);
-    try (var statement = connection.createStatement()) {
-      statement.execute("LOCK TABLE " + schema + ".users IN ACCESS EXCLUSIVE MODE");
-    }
-    return connection;
   }
 
   private static StreamObserver<GetUserResponse> completing(CompletableFuture<Status.Code> answer) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.users.adapter.persistence.PostgresTestDatabase;
+import dev.users.adapter.persistence.TableLock;
 import dev.users.api.v1.CreateUserRequest;
 import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.GetUserResponse;
@@ -19,8 +20,6 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +30,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntPredicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -51,8 +49,7 @@ class DeadlineFaultTest {
   private final List<AutoCloseable> resources = new ArrayList<>();
   private ManagedChannel channel;
   private String schema;
-  private Connection locker;
-  private Connection monitor;
+  private TableLock locker;
 
   @AfterEach
   void release() throws Exception {
@@ -73,10 +70,10 @@ class DeadlineFaultTest {
     long start = System.nanoTime();
     var answer = users.withDeadlineAfter(300, TimeUnit.MILLISECONDS)
         .getUser(GetUserRequest.newBuilder().setId(id).build());
-    awaitStatementsWaitingForTheLock(n -> n == 1, "the GetUser statement to wait for the lock");
+    locker.awaitWaitingStatements(n -> n == 1, "the GetUser statement to wait for the lock");
     var failure = failureOf(answer);
     long answered = System.nanoTime();
-    long gone = awaitStatementsWaitingForTheLock(n -> n == 0, "the abandoned statement to leave pg_stat_activity");
+    long gone = locker.awaitWaitingStatements(n -> n == 0, "the abandoned statement to leave pg_stat_activity");
 
     long deadline = start + TimeUnit.MILLISECONDS.toNanos(300);
     System.out.printf("GetUser with a 300 ms deadline on a locked table: %s after %d ms; "
@@ -98,12 +95,12 @@ class DeadlineFaultTest {
     for (int i = 0; i < 2 * POOL_SIZE; i++) {
       calls.add(users.withDeadlineAfter(30, TimeUnit.SECONDS).getUser(GetUserRequest.newBuilder().setId(id).build()));
     }
-    awaitStatementsWaitingForTheLock(n -> n == POOL_SIZE, "every pooled connection to wait for the lock");
+    locker.awaitWaitingStatements(n -> n == POOL_SIZE, "every pooled connection to wait for the lock");
     TimeUnit.NANOSECONDS.sleep(start + TimeUnit.MILLISECONDS.toNanos(300) - System.nanoTime());
     long cancelled = System.nanoTime();
     calls.forEach(call -> call.cancel(true));
-    long freed = awaitStatementsWaitingForTheLock(n -> n == 0, "the cancelled statements to leave pg_stat_activity");
-    locker.rollback();
+    long freed = locker.awaitWaitingStatements(n -> n == 0, "the cancelled statements to leave pg_stat_activity");
+    locker.release();
     long unlocked = System.nanoTime();
     var user = users.withDeadlineAfter(5, TimeUnit.SECONDS).getUser(GetUserRequest.newBuilder().setId(id).build())
         .get();
@@ -160,7 +157,6 @@ class DeadlineFaultTest {
         "USERS_DB_POOL_SIZE", Integer.toString(POOL_SIZE),
         // Far beyond the test: only the call's own end may stop its statement.
         "USERS_DB_STATEMENT_TIMEOUT", "1h"));
-    monitor = connect();
     return UserServiceGrpc.newFutureStub(channel);
   }
 
@@ -184,44 +180,12 @@ class DeadlineFaultTest {
     return created.getUser().getId();
   }
 
-  /** Takes a lock that every statement on the table waits for, until {@code locker} rolls back. */
+  /** Takes a lock that every statement on the table waits for, until {@code locker} releases it. */
   private void lockTheUsersTable() throws SQLException {
-    locker = connect();
-    locker.setAutoCommit(false);
-    try (var statement = locker.createStatement()) {
-      statement.execute("LOCK TABLE " + schema + ".users IN ACCESS EXCLUSIVE MODE");
-    }
+    locker = TableLock.ofReadsAndWrites(PostgresTestDatabase.get(), schema);
+    resources.add(locker);
   }
 
-  private Connection connect() throws SQLException {
-    var database = PostgresTestDatabase.get();
-    var connection = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
-    resources.add(connection);
-    return connection;
-  }
-
-  /** @return when the count of the service's statements waiting for a lock first matched */
-  private long awaitStatementsWaitingForTheLock(IntPredicate expected, String what) throws Exception {
-    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    int count;
-    // Each query is a transaction of its own in autocommit, so each sees pg_stat_activity afresh.
-    try (var query = monitor.prepareStatement("""
-        SELECT count(*) FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name = 'users-service'
-          AND state = 'active' AND wait_event_type = 'Lock'""")) {
-      do {
-        try (var rows = query.executeQuery()) {
-          rows.next();
-          count = rows.getInt(1);
-        }
-        if (expected.test(count)) {
-          return System.nanoTime();
-        }
-        Thread.sleep(5);
-      } while (System.nanoTime() < giveUp);
-    }
-    throw new AssertionError("waited 5 s for " + what + "; statements waiting for the lock: " + count);
-  }
 
   private static StatusRuntimeException failureOf(Future<?> answer) throws Exception {
     var failure = catchThrowableOfType(ExecutionException.class, () -> answer.get(10, TimeUnit.SECONDS));

@@ -13,6 +13,7 @@ import ch.qos.logback.core.AppenderBase;
 import com.google.protobuf.FieldMask;
 import dev.users.adapter.grpc.TestTokens;
 import dev.users.adapter.persistence.PostgresTestDatabase;
+import dev.users.adapter.persistence.TableLock;
 import dev.users.api.v1.CreateUserRequest;
 import dev.users.api.v1.DeleteUserRequest;
 import dev.users.api.v1.GetUserRequest;
@@ -184,7 +185,7 @@ class LogsKeepNoPersonalDataTest {
         .getUser(GetUserRequest.newBuilder().setId(grace.getId()).build()));
     refuseTheTriggerNameWithADetailNamingTheEmail();
     expect(Status.Code.INTERNAL, () -> create(TRIGGER_EMAIL, TRIGGER_NAME));
-    try (var lock = TableLock.onUsers(database, schema)) {
+    try (var lock = TableLock.ofWrites(database, schema)) {
       expect(Status.Code.UNAVAILABLE, () -> create(LOCKED_EMAIL, "Locked Out Piimarker"));
     }
     server.stop();

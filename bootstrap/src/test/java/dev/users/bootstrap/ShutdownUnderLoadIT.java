@@ -3,6 +3,7 @@ package dev.users.bootstrap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.users.adapter.persistence.PostgresTestDatabase;
+import dev.users.adapter.persistence.TableLock;
 import dev.users.api.v1.CreateUserRequest;
 import dev.users.api.v1.CreateUserResponse;
 import dev.users.api.v1.ImportUsersRequest;
@@ -79,7 +80,7 @@ class ShutdownUnderLoadIT {
     listing.takeOne();
 
     var creates = new ArrayList<CompletableFuture<CreateUserResponse>>();
-    try (var lock = TableLock.onUsers(database, schema)) {
+    try (var lock = TableLock.ofWrites(database, schema)) {
       // Two connections: one carries at most USERS_MAX_CONCURRENT_CALLS_PER_CONNECTION (100) calls.
       var stubs = List.of(
           UserServiceGrpc.newFutureStub(channel(port)), UserServiceGrpc.newFutureStub(channel(port)));

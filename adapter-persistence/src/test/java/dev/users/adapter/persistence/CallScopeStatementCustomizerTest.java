@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.application.port.CallCancelledException;
 import dev.users.application.port.CallScope;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -53,15 +51,15 @@ class CallScopeStatementCustomizerTest {
   @Test
   void cancellingTheCallCancelsItsRunningStatementAndFreesTheConnection() throws Exception {
     var call = CallScope.withoutDeadline();
-    try (var locker = lockUsersTable()) {
+    try (var locker = TableLock.ofReadsAndWrites(PostgresTestDatabase.get(), schema)) {
       var lookup = CompletableFuture.runAsync(() -> call.run(() -> storage.users().findById(aUser().build().id())));
-      awaitStatementsWaitingForTheLock(1);
+      locker.awaitWaitingStatements(n -> n == 1, "the lookup to wait for the lock");
 
       long cancelled = System.nanoTime();
       call.cancel();
       var failure = catchFailure(lookup);
       long ended = System.nanoTime();
-      awaitStatementsWaitingForTheLock(0);
+      locker.awaitWaitingStatements(n -> n == 0, "the cancelled statement to leave pg_stat_activity");
       long gone = System.nanoTime();
 
       System.out.printf("cancelled call: its statement failed after %d ms, gone from pg_stat_activity after %d ms%n",
@@ -70,7 +68,7 @@ class CallScopeStatementCustomizerTest {
           e -> assertThat(e.deadlinePassed()).isFalse());
       // Generous for a busy machine; without the cancel, the statement would wait a minute.
       assertThat(Duration.ofNanos(gone - cancelled)).isLessThan(Duration.ofSeconds(2));
-      locker.rollback();
+      locker.release();
     }
   }
 
@@ -91,38 +89,5 @@ class CallScopeStatementCustomizerTest {
       return e.getCause();
     }
     throw new AssertionError("the statement succeeded");
-  }
-
-  /** A connection whose open transaction holds the users table until it rolls back. */
-  private Connection lockUsersTable() throws SQLException {
-    var connection = PostgresTestDatabase.get().connect();
-    connection.setAutoCommit(false);
-    try (var statement = connection.createStatement()) {
-      statement.execute("LOCK TABLE " + schema + ".users IN ACCESS EXCLUSIVE MODE");
-    }
-    return connection;
-  }
-
-  private static void awaitStatementsWaitingForTheLock(int expected) throws Exception {
-    // Each query in autocommit is a transaction of its own, so each sees pg_stat_activity afresh.
-    try (var observer = PostgresTestDatabase.get().connect();
-        var query = observer.prepareStatement("""
-            SELECT count(*) FROM pg_stat_activity
-            WHERE datname = current_database() AND application_name = 'users-service'
-              AND wait_event_type = 'Lock'""")) {
-      var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      int count;
-      do {
-        try (var rows = query.executeQuery()) {
-          rows.next();
-          count = rows.getInt(1);
-        }
-        if (count == expected) {
-          return;
-        }
-        Thread.sleep(5);
-      } while (System.nanoTime() < deadline);
-      throw new AssertionError("waited 5 s for " + expected + " statements waiting for the lock, found " + count);
-    }
   }
 }

@@ -10,7 +10,6 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.users.application.port.StorageUnavailableException;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -81,14 +80,14 @@ class PostgresStorageTest {
   void reportsStorageUnavailableWhenEveryConnectionStaysBusy() throws Exception {
     schema = PostgresTestDatabase.get().newSchemaName();
     try (var storage = PostgresStorage.open(settings(1, QUICK, PATIENT));
-        var locker = lockUsersTable()) {
+        var locker = TableLock.ofReadsAndWrites(PostgresTestDatabase.get(), schema)) {
       var blocked = CompletableFuture.supplyAsync(() -> storage.users().findById(aUser().build().id()));
-      awaitAStatementWaitingForTheLock(locker);
+      locker.awaitWaitingStatements(n -> n > 0, "a statement of the pool to wait for the lock");
 
       assertThatThrownBy(() -> storage.users().listFirst(10)).isInstanceOf(StorageUnavailableException.class);
       assertThat(storage.isAvailable()).as("a busy pool is load, not an outage").isTrue();
 
-      locker.rollback();
+      locker.release();
       assertThat(blocked.get(10, TimeUnit.SECONDS)).isEmpty();
     }
   }
@@ -97,13 +96,13 @@ class PostgresStorageTest {
   void reportsStorageUnavailableWhenAStatementOutlastsTheStatementTimeout() throws Exception {
     schema = PostgresTestDatabase.get().newSchemaName();
     try (var storage = PostgresStorage.open(settings(2, PATIENT, Duration.ofMillis(200)));
-        var locker = lockUsersTable()) {
+        var locker = TableLock.ofReadsAndWrites(PostgresTestDatabase.get(), schema)) {
       assertThatThrownBy(() -> storage.users().add(aUser().build()))
           .isInstanceOf(StorageUnavailableException.class)
           .hasMessageNotContaining("users")
           .rootCause()
           .isInstanceOfSatisfying(PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("57014"));
-      locker.rollback();
+      locker.release();
     }
   }
 
@@ -194,33 +193,6 @@ class PostgresStorageTest {
       return e;
     }
     throw new AssertionError("start-up succeeded");
-  }
-
-  /** A connection whose open transaction holds the users table until it rolls back. */
-  private Connection lockUsersTable() throws SQLException {
-    var connection = PostgresTestDatabase.get().connect();
-    connection.setAutoCommit(false);
-    try (var statement = connection.createStatement()) {
-      statement.execute("LOCK TABLE " + schema + ".users IN ACCESS EXCLUSIVE MODE");
-    }
-    return connection;
-  }
-
-  private static void awaitAStatementWaitingForTheLock(Connection observer) throws Exception {
-    var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      try (var statement = observer.createStatement();
-          var waiting = statement.executeQuery("""
-              SELECT count(*) FROM pg_stat_activity
-              WHERE application_name = 'users-service' AND wait_event_type = 'Lock'""")) {
-        waiting.next();
-        if (waiting.getInt(1) > 0) {
-          return;
-        }
-      }
-      Thread.sleep(10);
-    }
-    throw new AssertionError("no statement of the pool started waiting for the lock");
   }
 
   private static void execute(String sql) throws SQLException {
