@@ -128,8 +128,9 @@ class ReplicasTest {
 
   /**
    * Mixed load from one caller: a create (with the client's idempotency key), a get, a
-   * conditional update of a user it created, and every fourth round a listing. Each caller changes
-   * only its own users, so an etag mismatch would mean a write applied twice.
+   * conditional update of the user it created, every second round an unconditional one, and every
+   * fourth round a listing. Each caller changes only its own users, so an etag mismatch would mean
+   * a write applied twice.
    */
   private static void callUntil(UsersClient client, int caller, long until, AtomicLong calls,
       Set<String> created, ConcurrentLinkedQueue<String> failures) {
@@ -148,6 +149,17 @@ class ReplicasTest {
             .setUpdateMask(FieldMask.newBuilder().addPaths("display_name"))
             .build());
         calls.incrementAndGet();
+        if (round % 2 == 0) {
+          // Never retried by the client: it survives the stop only because the stopping server
+          // finishes every call it accepted, and the client sends none to it after its GOAWAY
+          // (grpc-java retries transparently a stream that crossed the GOAWAY unprocessed).
+          step = "unconditional update";
+          client.updateUser(UpdateUserRequest.newBuilder()
+              .setUser(User.newBuilder().setId(read.getId()).setDisplayName("Overwritten " + round))
+              .setUpdateMask(FieldMask.newBuilder().addPaths("display_name"))
+              .build());
+          calls.incrementAndGet();
+        }
         if (round % 4 == 0) {
           step = "list";
           try (var page = client.listUsers(10, "")) {
