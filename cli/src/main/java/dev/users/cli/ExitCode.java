@@ -10,11 +10,11 @@ enum ExitCode {
   OK(0, "success"),
   OTHER(1, "any other failure (internal error, unreadable file)"),
   USAGE(2, "bad command line"),
-  INVALID(3, "invalid argument (INVALID_ARGUMENT; import: some rows not imported)"),
-  NOT_FOUND(4, "not found (NOT_FOUND)"),
-  CONFLICT(5, "conflict: email taken or etag mismatch (ALREADY_EXISTS, ABORTED, FAILED_PRECONDITION)"),
-  DENIED(6, "not allowed (UNAUTHENTICATED, PERMISSION_DENIED)"),
-  RETRY_LATER(7, "try again later (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED; health: not serving)");
+  INVALID(3, "invalid argument; import: some rows not imported"),
+  NOT_FOUND(4, "not found"),
+  CONFLICT(5, "conflict: email taken, etag mismatch (ALREADY_EXISTS, ABORTED)"),
+  DENIED(6, "not allowed: UNAUTHENTICATED, PERMISSION_DENIED"),
+  RETRY_LATER(7, "try again later: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED");
 
   final int code;
   final String meaning;

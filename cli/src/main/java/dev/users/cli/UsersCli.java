@@ -53,8 +53,7 @@ import picocli.CommandLine.Spec;
  * request id, and set an {@link ExitCode exit code} per class of failure.
  */
 @Command(name = "users", mixinStandardHelpOptions = true, version = "users 1.0.0-SNAPSHOT",
-    description = "Calls the users.v1 service.", subcommandsRepeatable = false,
-    footerHeading = "%nExit codes:%n", footer = {"%s"})
+    description = "Calls the users.v1 service.", footerHeading = "%nExit codes:%n")
 public final class UsersCli {
 
   private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
@@ -137,7 +136,7 @@ public final class UsersCli {
     return line.execute(args);
   }
 
-  @Command(name = "create", description = "Registers a user and prints it.")
+  @Command(name = "create", mixinStandardHelpOptions = true, description = "Registers a user and prints it.")
   int create(
       @Option(names = "--email", paramLabel = "EMAIL", required = true) String email,
       @Option(names = "--display-name", paramLabel = "NAME", required = true) String displayName,
@@ -152,7 +151,7 @@ public final class UsersCli {
     return ExitCode.OK.code;
   }
 
-  @Command(name = "get", description = "Prints the user with the id.")
+  @Command(name = "get", mixinStandardHelpOptions = true, description = "Prints the user with the id.")
   int get(@Parameters(paramLabel = "ID") String id) {
     try (var client = client()) {
       print(client.getUser(id));
@@ -160,7 +159,7 @@ public final class UsersCli {
     return ExitCode.OK.code;
   }
 
-  @Command(name = "update", description = "Changes the email and/or display name given; with --etag only that version.")
+  @Command(name = "update", mixinStandardHelpOptions = true, description = "Changes the email and/or display name given; with --etag only that version.")
   int update(
       @Parameters(paramLabel = "ID") String id,
       @Option(names = "--email", paramLabel = "EMAIL") String email,
@@ -190,7 +189,7 @@ public final class UsersCli {
     return ExitCode.OK.code;
   }
 
-  @Command(name = "delete", description = "Deletes the user; with --etag only that version.")
+  @Command(name = "delete", mixinStandardHelpOptions = true, description = "Deletes the user; with --etag only that version.")
   int delete(
       @Parameters(paramLabel = "ID") String id,
       @Option(names = "--etag", paramLabel = "ETAG", description = "delete only if the user still has this etag (then safely retried)")
@@ -204,7 +203,7 @@ public final class UsersCli {
     return ExitCode.OK.code;
   }
 
-  @Command(name = "list", description = "Prints users in creation order, one a line.")
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "Prints users in creation order, one a line.")
   int list(
       @Option(names = "--page-size", paramLabel = "N", defaultValue = "0", description = "at most N users (0: all)")
       int pageSize,
@@ -226,7 +225,7 @@ public final class UsersCli {
     return ExitCode.OK.code;
   }
 
-  @Command(name = "import", description = {
+  @Command(name = "import", mixinStandardHelpOptions = true, description = {
       "Creates the users of a CSV file (header: email,display_name) or of JSON lines",
       "({\"email\": ..., \"display_name\": ...}). Rows that do not parse are reported with their line",
       "and not sent; the others are imported. Exit code 3 when any row was not imported."})
@@ -269,7 +268,9 @@ public final class UsersCli {
     }
   }
 
-  @Command(name = "health", description = "Asks grpc.health.v1 whether the service (default: the whole server) serves.")
+  @Command(name = "health", mixinStandardHelpOptions = true, description = {
+      "Asks grpc.health.v1 whether the service (default: the whole server) serves;",
+      "exit code 7 when it does not."})
   int health(@Parameters(paramLabel = "SERVICE", defaultValue = "", description = "e.g. users.v1.UserService")
       String service) {
     var channel = Grpc.newChannelBuilder(target, credentials()).build();
@@ -285,7 +286,7 @@ public final class UsersCli {
     }
   }
 
-  @Command(name = "token", description = {
+  @Command(name = "token", mixinStandardHelpOptions = true, description = {
       "Prints a short-lived JWT for the service's jwt mode, for local development, signed with --key",
       "(a private JWK such as DevTokens' signing-key.json, or a PKCS#8 PEM key with --key-id)."})
   int token(

@@ -290,6 +290,19 @@ class UsersCliTest {
   }
 
   @Test
+  void everySubcommandHasHelpWithTheInheritedOptions() {
+    var run = CliRun.of("get", "--help");
+
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out()).startsWith("Usage: users get").contains("--target=HOST:PORT", "--output=json|table");
+  }
+
+  @Test
+  void theMainHelpListsTheExitCodes() {
+    assertThat(CliRun.of("--help").out()).contains("Exit codes:", "  4  not found", "  7  try again later");
+  }
+
+  @Test
   void aBadDurationIsAUsageError() {
     var run = CliRun.of("get", "x", "--deadline", "soon");
 
