@@ -1,0 +1,180 @@
+package dev.users.cli;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import dev.users.api.v1.ImportUsersRequest;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import java.util.function.Consumer;
+
+/**
+ * The users to import, read lazily line by line: CSV with a header naming the columns
+ * {@code email} and {@code display_name} (in any order), or JSON lines of the
+ * {@code ImportUsersRequest} message ({@code {"email": ..., "display_name": ...}}). The first
+ * non-blank line tells which. A row that does not parse is handed to {@code onUnreadable} with
+ * its line number and not sent; blank lines are skipped.
+ *
+ * <p>CSV fields may be quoted ({@code "Lovelace, Ada"}, {@code ""} for a quote); a record spans
+ * one line.
+ */
+final class ImportFile implements Iterable<ImportUsersRequest> {
+
+  /** A row that was not sent, and why. */
+  record UnreadableRow(long line, String reason) {}
+
+  private final BufferedReader reader;
+  private final Consumer<UnreadableRow> onUnreadable;
+  /** The line of each row sent, by its index in the import: the server reports failures by index. */
+  private final List<Long> sentLines = Collections.synchronizedList(new ArrayList<>());
+
+  ImportFile(BufferedReader reader, Consumer<UnreadableRow> onUnreadable) {
+    this.reader = reader;
+    this.onUnreadable = onUnreadable;
+  }
+
+  /** The line the {@code index}-th row sent came from. */
+  long lineOf(long index) {
+    return sentLines.get(Math.toIntExact(index));
+  }
+
+  @Override
+  public Iterator<ImportUsersRequest> iterator() {
+    return new Rows();
+  }
+
+  private final class Rows implements Iterator<ImportUsersRequest> {
+    private long line;
+    private Format format;
+    private ImportUsersRequest next;
+
+    @Override
+    public boolean hasNext() {
+      while (next == null) {
+        var text = readLine();
+        if (text == null) {
+          return false;
+        }
+        line++;
+        if (text.isBlank()) {
+          continue;
+        }
+        if (format == null) {
+          format = Format.of(text, line);
+          if (format instanceof Csv) {
+            continue;
+          }
+        }
+        try {
+          next = format.row(text);
+          sentLines.add(line);
+        } catch (IllegalArgumentException e) {
+          onUnreadable.accept(new UnreadableRow(line, e.getMessage()));
+        }
+      }
+      return true;
+    }
+
+    @Override
+    public ImportUsersRequest next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      var row = next;
+      next = null;
+      return row;
+    }
+
+    private String readLine() {
+      try {
+        return reader.readLine();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the file to import at line " + (line + 1), e);
+      }
+    }
+  }
+
+  private sealed interface Format permits Csv, JsonLines {
+    /** @throws IllegalArgumentException when the row does not parse, saying why */
+    ImportUsersRequest row(String text);
+
+    static Format of(String first, long line) {
+      if (first.stripLeading().startsWith("{")) {
+        return new JsonLines();
+      }
+      var header = Csv.fields(first).stream().map(name -> name.strip().toLowerCase(Locale.ROOT)).toList();
+      if (!header.contains("email") || !header.contains("display_name")) {
+        throw new IllegalArgumentException("line " + line + ": expected a CSV header naming the columns email and"
+            + " display_name, or a JSON object per line");
+      }
+      return new Csv(header.indexOf("email"), header.indexOf("display_name"), header.size());
+    }
+  }
+
+  private record Csv(int email, int displayName, int columns) implements Format {
+    @Override
+    public ImportUsersRequest row(String text) {
+      var fields = fields(text);
+      if (fields.size() != columns) {
+        throw new IllegalArgumentException("expected " + columns + " CSV fields, found " + fields.size());
+      }
+      return ImportUsersRequest.newBuilder()
+          .setEmail(fields.get(email))
+          .setDisplayName(fields.get(displayName))
+          .build();
+    }
+
+    /** RFC 4180 fields of one line. */
+    static List<String> fields(String text) {
+      var fields = new ArrayList<String>();
+      var field = new StringBuilder();
+      var quoted = false;
+      for (var i = 0; i < text.length(); i++) {
+        var c = text.charAt(i);
+        if (quoted) {
+          if (c == '"' && i + 1 < text.length() && text.charAt(i + 1) == '"') {
+            field.append('"');
+            i++;
+          } else if (c == '"') {
+            quoted = false;
+          } else {
+            field.append(c);
+          }
+        } else if (c == '"' && field.isEmpty()) {
+          quoted = true;
+        } else if (c == ',') {
+          fields.add(field.toString());
+          field.setLength(0);
+        } else {
+          field.append(c);
+        }
+      }
+      if (quoted) {
+        throw new IllegalArgumentException("a quoted CSV field is not closed");
+      }
+      fields.add(field.toString());
+      return fields;
+    }
+  }
+
+  private record JsonLines() implements Format {
+    private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+
+    @Override
+    public ImportUsersRequest row(String text) {
+      var row = ImportUsersRequest.newBuilder();
+      try {
+        PARSER.merge(text, row);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalArgumentException("not a JSON object of email and display_name: " + e.getMessage());
+      }
+      return row.build();
+    }
+  }
+}
