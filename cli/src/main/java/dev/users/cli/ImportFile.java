@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.function.Consumer;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
 
 /**
  * The users to import, read lazily line by line: CSV with a header naming the columns
@@ -130,36 +133,22 @@ final class ImportFile implements Iterable<ImportUsersRequest> {
           .build();
     }
 
-    /** RFC 4180 fields of one line. */
+    /**
+     * The fields of one line as RFC 4180 has them, read by Commons CSV. A record must fit on its
+     * line, so that every unreadable row is reported by the line it is on.
+     */
     static List<String> fields(String text) {
-      var fields = new ArrayList<String>();
-      var field = new StringBuilder();
-      var quoted = false;
-      for (var i = 0; i < text.length(); i++) {
-        var c = text.charAt(i);
-        if (quoted) {
-          if (c == '"' && i + 1 < text.length() && text.charAt(i + 1) == '"') {
-            field.append('"');
-            i++;
-          } else if (c == '"') {
-            quoted = false;
-          } else {
-            field.append(c);
-          }
-        } else if (c == '"' && field.isEmpty()) {
-          quoted = true;
-        } else if (c == ',') {
-          fields.add(field.toString());
-          field.setLength(0);
-        } else {
-          field.append(c);
-        }
+      List<CSVRecord> records;
+      try (var parser = CSVParser.parse(text, CSVFormat.RFC4180)) {
+        records = parser.getRecords();
+      } catch (IOException | UncheckedIOException | IllegalStateException e) {
+        // Commons CSV's message names its classes and its own line count, not the file's.
+        throw new IllegalArgumentException("not a CSV record: a quoted field is not closed, or a quote is misplaced");
       }
-      if (quoted) {
-        throw new IllegalArgumentException("a quoted CSV field is not closed");
+      if (records.size() != 1) {
+        throw new IllegalArgumentException("a CSV record must fit on one line");
       }
-      fields.add(field.toString());
-      return fields;
+      return records.getFirst().toList();
     }
   }
 

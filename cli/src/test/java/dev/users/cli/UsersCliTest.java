@@ -232,7 +232,7 @@ class UsersCliTest {
         .containsExactly("ada@example.org", "lovelace@example.org", "carl-without-at", "eve@example.org");
     assertThat(service.<ImportUsersRequest>requests("ImportUsers").get(1).getDisplayName()).isEqualTo("Lovelace, Ada");
     assertThat(run.err().lines()).containsExactly(
-        "line 4: not sent: a quoted CSV field is not closed",
+        "line 4: not sent: not a CSV record: a quoted field is not closed, or a quote is misplaced",
         "line 7: not sent: expected 2 CSV fields, found 3",
         "line 5: rejected: INVALID_ARGUMENT: email: must contain exactly one '@'");
     assertThat(run.out()).isEqualTo("{\"created\":3,\"rejected\":1,\"unreadable\":2}" + System.lineSeparator());
