@@ -211,7 +211,9 @@ public final class UsersCli {
       String pageToken) {
     var progress = new Progress(err, terminal, "listed");
     var table = output() == Output.table;
-    try (var client = client(); var users = streaming(client).listUsers(pageSize, pageToken)) {
+    var rest = new String[] {""};
+    try (var client = client();
+        var users = streaming(client).listUsers(pageSize, pageToken, token -> rest[0] = token)) {
       if (table) {
         out.println(row("ID", "EMAIL", "DISPLAY NAME", "ETAG"));
       }
@@ -221,6 +223,10 @@ public final class UsersCli {
       });
     } finally {
       progress.done();
+    }
+    if (!rest[0].isEmpty()) {
+      // On stderr, so that the JSON on stdout stays one user a line.
+      err.println("more users follow: --page-token " + rest[0]);
     }
     return ExitCode.OK.code;
   }

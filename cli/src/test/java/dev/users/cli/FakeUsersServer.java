@@ -121,7 +121,15 @@ final class FakeUsersServer extends UserServiceGrpc.UserServiceImplBase implemen
 
   @Override
   public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> responses) {
-    answer("ListUsers", request, responses, () -> ListUsersResponse.newBuilder().addAllUsers(directory).build());
+    answer("ListUsers", request, responses, () -> {
+      // The first page_size users in one message, with the token of the rest when some follow.
+      int size = request.getPageSize() == 0 ? directory.size() : Math.min(request.getPageSize(), directory.size());
+      var page = ListUsersResponse.newBuilder().addAllUsers(directory.subList(0, size));
+      if (size < directory.size()) {
+        page.setNextPageToken(directory.get(size - 1).getId());
+      }
+      return page.build();
+    });
   }
 
   /** Rejects every item whose email has no {@code @}, as the service does, naming the field. */

@@ -143,6 +143,15 @@ class UsersCliTest {
   }
 
   @Test
+  void listOfOnePageSaysOnStderrWhereTheNextPageStarts() throws Exception {
+    var run = CliRun.of(call("list", "--page-size", "2"));
+
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.outLines()).hasSize(2);
+    assertThat(run.err().strip()).isEqualTo("more users follow: --page-token " + user(2).getId());
+  }
+
+  @Test
   void listPrintsATableWithAHeaderAndProgressOnATerminal() {
     var run = CliRun.with(Map.of(), "", true, call("list"));
 

@@ -9,6 +9,7 @@ import io.grpc.StatusRuntimeException;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -24,10 +25,14 @@ final class ResumingListing implements Iterator<User>, AutoCloseable {
   private final Function<ListUsersRequest, Iterator<ListUsersResponse>> calls;
   private final RetryPolicy retryPolicy;
   private final int pageSize;
+  private final Consumer<String> whereTheRestStarts;
   private final ArrayDeque<User> received = new ArrayDeque<>();
   private String pageToken;
   private long receivedCount;
   private boolean finished;
+  /** Finished because the listing or the page size came to its end, not because it was closed. */
+  private boolean complete;
+  private boolean reported;
   private int failedCalls;
   private Iterator<ListUsersResponse> responses;
   private Context.CancellableContext callContext;
@@ -36,19 +41,26 @@ final class ResumingListing implements Iterator<User>, AutoCloseable {
    * @param calls starts one ListUsers call
    * @param pageSize the most users to list, 0 for all
    * @param pageToken where to start, empty for the beginning
+   * @param whereTheRestStarts told once, when every user was read, the token the rest of the
+   *     directory starts after: empty when nothing follows
    */
   ResumingListing(Function<ListUsersRequest, Iterator<ListUsersResponse>> calls, RetryPolicy retryPolicy,
-      int pageSize, String pageToken) {
+      int pageSize, String pageToken, Consumer<String> whereTheRestStarts) {
     this.calls = calls;
     this.retryPolicy = retryPolicy;
     this.pageSize = pageSize;
     this.pageToken = pageToken;
+    this.whereTheRestStarts = whereTheRestStarts;
   }
 
   @Override
   public boolean hasNext() {
     while (received.isEmpty() && !finished) {
       receiveNextMessage();
+    }
+    if (received.isEmpty() && complete && !reported) {
+      reported = true;
+      whereTheRestStarts.accept(pageToken);
     }
     return !received.isEmpty();
   }
@@ -77,6 +89,7 @@ final class ResumingListing implements Iterator<User>, AutoCloseable {
       }
       if (!responses.hasNext()) {
         finished = true;
+        complete = true;
         return;
       }
       var message = responses.next();
@@ -86,6 +99,7 @@ final class ResumingListing implements Iterator<User>, AutoCloseable {
       failedCalls = 0;
       // An empty token marks the end of the directory: a break after it must not restart the listing.
       finished = pageToken.isEmpty() || (pageSize > 0 && receivedCount >= pageSize);
+      complete = finished;
     } catch (StatusRuntimeException e) {
       responses = null;
       failedCalls++;

@@ -35,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -199,10 +200,20 @@ public final class UsersClient implements AutoCloseable {
    * @param pageToken where to start: empty for the beginning, or a {@code next_page_token}
    */
   public Stream<User> listUsers(int pageSize, String pageToken) {
+    return listUsers(pageSize, pageToken, rest -> { });
+  }
+
+  /**
+   * Like {@link #listUsers(int, String)}, for a caller that lists a page at a time: once the stream
+   * has been read to its end, {@code whereTheRestStarts} is given the {@code next_page_token} to
+   * pass for the next page, or an empty one when no user follows. A stream closed early tells it
+   * nothing.
+   */
+  public Stream<User> listUsers(int pageSize, String pageToken, Consumer<String> whereTheRestStarts) {
     if (pageSize < 0) {
       throw new IllegalArgumentException("pageSize must not be negative: " + pageSize);
     }
-    var listing = new ResumingListing(blocking::listUsers, RETRY_POLICY, pageSize, pageToken);
+    var listing = new ResumingListing(blocking::listUsers, RETRY_POLICY, pageSize, pageToken, whereTheRestStarts);
     var users = Spliterators.spliteratorUnknownSize(listing, Spliterator.ORDERED | Spliterator.NONNULL);
     return StreamSupport.stream(users, false).onClose(listing::close);
   }

@@ -12,6 +12,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,30 @@ class UsersClientListingTest {
       assertThat(users).containsExactlyElementsOf(DIRECTORY.subList(0, 12));
       assertThat(fake.<ListUsersRequest>requests("ListUsers")).extracting(ListUsersRequest::getPageSize)
           .containsExactly(12, 2);
+    }
+  }
+
+  @Test
+  void aPageReadToItsEndTellsWhereTheNextPageStarts() {
+    try (var service = new InProcessService(new FakeUserService(DIRECTORY)); var client = service.client()) {
+      var rest = new AtomicReference<String>();
+
+      var page = client.listUsers(12, "", rest::set).toList();
+
+      assertThat(page).containsExactlyElementsOf(DIRECTORY.subList(0, 12));
+      assertThat(rest.get()).isNotEmpty();
+      assertThat(client.listUsers(0, rest.get()).toList()).containsExactlyElementsOf(DIRECTORY.subList(12, 23));
+    }
+  }
+
+  @Test
+  void theLastPageTellsThatNothingFollows() {
+    try (var service = new InProcessService(new FakeUserService(DIRECTORY)); var client = service.client()) {
+      var rest = new AtomicReference<String>();
+
+      client.listUsers(0, "", rest::set).toList();
+
+      assertThat(rest.get()).isEmpty();
     }
   }
 
