@@ -83,13 +83,15 @@ final class JdbiUserRepository implements UserRepository {
       "SELECT " + COLUMNS + " FROM users WHERE id > :after ORDER BY id LIMIT :limit";
 
   // Stored values are not judged by today's rules: a user stored under older ones stays readable.
+  // Columns are read by their position in COLUMNS, which every query mapped here selects or
+  // returns: looking them up by name cost a third of a listing's time.
   private static final RowMapper<User> USER = (row, context) -> User.reconstitute(
-      new UserId(row.getObject("id", UUID.class)),
-      Email.fromStorage(row.getString("email")),
-      DisplayName.fromStorage(row.getString("display_name")),
-      row.getObject("create_time", OffsetDateTime.class).toInstant(),
-      row.getObject("update_time", OffsetDateTime.class).toInstant(),
-      row.getLong("version"));
+      new UserId(row.getObject(1, UUID.class)),
+      Email.fromStorage(row.getString(2)),
+      DisplayName.fromStorage(row.getString(3)),
+      row.getObject(4, OffsetDateTime.class).toInstant(),
+      row.getObject(5, OffsetDateTime.class).toInstant(),
+      row.getLong(6));
 
   private static final String EMAIL_KEY = "users_email_canonical_key";
 
