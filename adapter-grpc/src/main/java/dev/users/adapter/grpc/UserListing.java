@@ -33,6 +33,13 @@ final class UserListing {
    */
   static final int CHUNK_SIZE = 1_000;
 
+  /**
+   * Bytes queued for the client below which the call reads and sends the next chunk. grpc-java's
+   * default, 32 KiB, is less than one chunk's message: the call would stall until each message
+   * had left before reading the next. Two messages keep one in flight while the next is read.
+   */
+  static final int READY_THRESHOLD_BYTES = 256 * 1024;
+
   private final ListUsers list;
   private final ServerCallStreamObserver<ListUsersResponse> responses;
   private final Context context;
@@ -64,6 +71,7 @@ final class UserListing {
     long limit = request.getPageSize() == 0 ? Long.MAX_VALUE : request.getPageSize();
     var listing = new UserListing(list, responses, resumeAfter.orElse(null), limit);
     responses.setOnCancelHandler(listing::stop);
+    responses.setOnReadyThreshold(READY_THRESHOLD_BYTES);
     responses.setOnReadyHandler(listing::drain);
     // The transport may have reported ready before the handler existed; grpc-java also calls the
     // handler once after this method returns, which finds the listing done or not ready.
