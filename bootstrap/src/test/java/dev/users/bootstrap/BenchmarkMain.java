@@ -46,9 +46,18 @@ public final class BenchmarkMain {
           storage, users, seconds, concurrency, Runtime.getRuntime().availableProcessors(),
           Runtime.getRuntime().maxMemory() >> 20);
       var benchmark = new LoadBenchmark(channel);
-      benchmark.importUsers(users);
-      var ids = benchmark.listAll();
-      benchmark.getUsers(ids, concurrency, seconds);
+      // The ceilings run next to the phase they bound, on the same machine in the same run.
+      var ceilings = schema == null ? null : new CopyCeilings(
+          settings.get("USERS_DB_URL"), settings.get("USERS_DB_USER"), settings.get("USERS_DB_PASSWORD"), schema);
+      double copyIn = ceilings == null ? Double.NaN : ceilings.copyIn(users);
+      double imported = benchmark.importUsers(users);
+      var listed = benchmark.listAll();
+      double copyOut = ceilings == null ? Double.NaN : ceilings.copyOut();
+      if (ceilings != null) {
+        LoadBenchmark.report("ratio", "ImportUsers / COPY in %.2f, ListUsers / COPY out %.2f",
+            imported / copyIn, listed.usersPerSecond() / copyOut);
+      }
+      benchmark.getUsers(listed.sampleIds(), concurrency, seconds);
       benchmark.createUsers(concurrency, seconds);
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

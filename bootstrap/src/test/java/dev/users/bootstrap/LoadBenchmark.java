@@ -42,8 +42,12 @@ final class LoadBenchmark {
     this.channel = channel;
   }
 
-  /** Streams {@code count} new users through one ImportUsers call, honouring flow control. */
-  void importUsers(int count) throws Exception {
+  /**
+   * Streams {@code count} new users through one ImportUsers call, honouring flow control.
+   *
+   * @return users per second
+   */
+  double importUsers(int count) throws Exception {
     long start = System.nanoTime();
     var done = new CompletableFuture<ImportUsersResponse>();
     var next = new AtomicInteger();
@@ -81,15 +85,16 @@ final class LoadBenchmark {
     double seconds = (System.nanoTime() - start) / 1e9;
     report("ImportUsers", "%,d users in %.1f s: %,.0f users/s (created %,d, rejected %d)",
         count, seconds, count / seconds, response.getCreatedCount(), response.getFailuresCount());
+    return count / seconds;
   }
 
   /**
    * Lists every user through one ListUsers call while sampling the heap every 20 ms, to show that
    * the server's memory does not grow with the size of the result.
    *
-   * @return a sample of ids, for the read load
+   * @return a sample of ids, for the read load, and the users per second
    */
-  List<String> listAll() throws Exception {
+  Listed listAll() throws Exception {
     var memory = ManagementFactory.getMemoryMXBean();
     System.gc();
     long before = memory.getHeapMemoryUsage().getUsed();
@@ -125,8 +130,10 @@ final class LoadBenchmark {
         seconds, received.get() / seconds);
     report("ListUsers heap", "before %,d MiB, peak while streaming %,d MiB, max heap %,d MiB",
         before >> 20, peak.get() >> 20, heap.getMax() >> 20);
-    return sample;
+    return new Listed(sample, received.get() / seconds);
   }
+
+  record Listed(List<String> sampleIds, double usersPerSecond) {}
 
   /** Closed-loop GetUser calls with {@code concurrency} in flight for {@code seconds}. */
   void getUsers(List<String> ids, int concurrency, int seconds) throws InterruptedException {

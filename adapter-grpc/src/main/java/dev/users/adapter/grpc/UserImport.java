@@ -23,10 +23,11 @@ import java.util.function.UnaryOperator;
 /**
  * One ImportUsers call: gathers the items into batches and imports each batch once it is full.
  *
- * <p>Inbound flow control is manual: the call asks the client for one batch of items, and for the
- * next only after importing it. A call therefore holds at most one batch of items however long
- * the stream, and a client sending faster than storage writes is slowed down by HTTP/2 flow
- * control instead of filling the server's memory.
+ * <p>Inbound flow control is manual: the call asks the client for {@value #REQUEST_SLICE} items at
+ * a time, and for more only once those arrived and the batch they filled, if any, is imported. A
+ * call therefore holds at most one batch of items and one slice in transit however long the
+ * stream, and a client sending faster than storage writes is slowed down by HTTP/2 flow control
+ * instead of filling the server's memory.
  *
  * <p>Everything runs in callbacks of the call, which grpc-java never runs concurrently for one
  * call, so the state needs no lock.
@@ -34,10 +35,24 @@ import java.util.function.UnaryOperator;
 final class UserImport implements StreamObserver<ImportUsersRequest> {
 
   /**
-   * Items per batch, written in one storage round trip: enough to amortise the round trip, few
-   * enough that a batch is small in memory and a batch failing for storage reasons loses little.
+   * Items per batch, written in one storage write: enough to amortise the write's round trips
+   * and fixed costs (a COPY in the database), few enough that a batch of valid items stays under
+   * 4 MiB and one failing for storage reasons loses little.
    */
-  static final int BATCH_SIZE = 500;
+  static final int BATCH_SIZE = 5_000;
+
+  /**
+   * Characters of email and display name after which a batch is imported before it is full, so
+   * that items too long to be valid, which are only rejected when their batch is imported, cannot
+   * make a batch large in memory: about {@value} characters plus one item.
+   */
+  static final int BATCH_CHARS = 1_000_000;
+
+  /**
+   * Items asked of the client at a time. The transport reads the items asked for ahead of the
+   * call, each up to the largest message accepted; a small slice keeps those bounded.
+   */
+  static final int REQUEST_SLICE = 500;
 
   /**
    * Rejected items detailed in the response; the rest are only counted, so that neither the
@@ -62,6 +77,10 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
   private final Context context;
   private final List<ImportItem> batch = new ArrayList<>(BATCH_SIZE);
   private final ImportUsersResponse.Builder result = ImportUsersResponse.newBuilder();
+  /** Characters of email and display name in {@link #batch}. */
+  private long batchChars;
+  /** Items asked of the client that have not arrived yet. */
+  private int requested;
   /** The position in the stream of the first item of {@link #batch}. */
   private long nextIndex;
   private long received;
@@ -84,7 +103,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
     responses.disableAutoRequest();
     responses.setOnCancelHandler(call::stop);
     if (call.mayImport()) {
-      responses.request(BATCH_SIZE);
+      call.requestSlice();
     }
     return call;
   }
@@ -113,10 +132,20 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
       return;
     }
     received++;
+    requested--;
     batch.add(new ImportItem(item.getEmail(), item.getDisplayName()));
-    if (batch.size() == BATCH_SIZE && importBatch()) {
-      responses.request(BATCH_SIZE);
+    batchChars += item.getEmail().length() + item.getDisplayName().length();
+    if ((batch.size() == BATCH_SIZE || batchChars >= BATCH_CHARS) && !importBatch()) {
+      return;
     }
+    if (requested == 0) {
+      requestSlice();
+    }
+  }
+
+  private void requestSlice() {
+    requested = REQUEST_SLICE;
+    responses.request(REQUEST_SLICE);
   }
 
   /** The client cancelled or failed: nothing more will arrive, and nobody awaits an answer. */
@@ -180,6 +209,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
   private void stop() {
     stopped = true;
     batch.clear();
+    batchChars = 0;
   }
 
   /**
@@ -232,6 +262,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
       nextIndex++;
     }
     batch.clear();
+    batchChars = 0;
     return true;
   }
 }

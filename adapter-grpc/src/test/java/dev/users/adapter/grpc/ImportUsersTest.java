@@ -41,6 +41,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ImportUsersTest {
 
+  private static final int BATCH = UserImport.BATCH_SIZE;
+
   @RegisterExtension
   final InProcessUserService service = new InProcessUserService();
 
@@ -56,18 +58,18 @@ class ImportUsersTest {
   @Test
   void reportsEachRejectedItemAtItsPositionInTheWholeStream() throws Exception {
     service.onImport(importUsers);
-    var items = items(1_200);
+    var items = items(2 * BATCH + 200);
     items.set(10, item("not-an-email", "Ten"));
-    items.set(700, item("taken700@example.org", "Seven Hundred"));
-    items.set(1_199, item("last@example.org", "\u0007"));
+    items.set(BATCH + 200, item("taken@example.org", "In The Second Batch"));
+    items.set(2 * BATCH + 199, item("last@example.org", "\u0007"));
 
     var response = importAll(items);
 
-    assertThat(batches).containsExactly(500, 500, 200);
-    assertThat(response.getCreatedCount()).isEqualTo(1_197);
+    assertThat(batches).containsExactly(BATCH, BATCH, 200);
+    assertThat(response.getCreatedCount()).isEqualTo(2 * BATCH + 197);
     assertThat(response.getRejectedCount()).isEqualTo(3);
     assertThat(response.getFailuresList()).extracting(ImportUsersResponse.Failure::getIndex)
-        .containsExactly(10L, 700L, 1_199L);
+        .containsExactly(10L, BATCH + 200L, 2L * BATCH + 199);
     var invalidEmail = response.getFailures(0).getStatus();
     assertThat(invalidEmail.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
     assertThat(badRequestFields(invalidEmail)).containsExactly("email");
@@ -112,11 +114,11 @@ class ImportUsersTest {
       return importUsers.importBatch(caller, items);
     });
 
-    var failure = failureOf(() -> importAll(items(1_200)));
+    var failure = failureOf(() -> importAll(items(2 * BATCH + 200)));
 
     assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(StatusDetails.detail(failure, RetryInfo.class).hasRetryDelay()).isTrue();
-    assertThat(batches).containsExactly(500);
+    assertThat(batches).containsExactly(BATCH);
   }
 
   @Test
@@ -130,14 +132,26 @@ class ImportUsersTest {
       }
       return importUsers.importBatch(caller, items);
     });
-    var client = new PacedImport(items(1_200));
+    var client = new PacedImport(items(2 * BATCH + 200));
 
     Await.released(firstBatchWriting);
-    assertThat(client.sent).hasValue(UserImport.BATCH_SIZE);
+    assertThat(client.sent).hasValue(BATCH);
 
     firstBatchMayFinish.countDown();
-    assertThat(client.response.get(10, TimeUnit.SECONDS).getCreatedCount()).isEqualTo(1_200);
-    assertThat(batches).containsExactly(500, 500, 200);
+    assertThat(client.response.get(10, TimeUnit.SECONDS).getCreatedCount()).isEqualTo(2 * BATCH + 200);
+    assertThat(batches).containsExactly(BATCH, BATCH, 200);
+  }
+
+  @Test
+  void importsABatchBeforeItIsFullWhenItsItemsAreLong() throws Exception {
+    service.onImport(importUsers);
+    var longName = "n".repeat(UserImport.BATCH_CHARS / 10);
+    var items = IntStream.range(0, 25).mapToObj(i -> item("user" + i + "@example.org", longName)).toList();
+
+    var response = importAll(items);
+
+    assertThat(batches).containsExactly(10, 10, 5);
+    assertThat(response.getRejectedCount()).isEqualTo(25);
   }
 
   @Test
@@ -159,21 +173,22 @@ class ImportUsersTest {
 
   @Test
   void aCallOverTheItemCapEndsResourceExhaustedAfterProcessingTheItemsWithinIt() throws Exception {
-    service.withImportLimits(new ImportLimits(700, Duration.ofMinutes(1))).onImport(importUsers);
-    var items = items(1_200);
-    items.set(650, item("taken650@example.org", "Six Hundred Fifty"));
+    service.withImportLimits(new ImportLimits(BATCH + 200, Duration.ofMinutes(1))).onImport(importUsers);
+    var items = items(2 * BATCH + 200);
+    items.set(BATCH + 150, item("taken@example.org", "In The Second Batch"));
 
     var failure = failureOf(() -> importAll(items));
 
     assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     var tooMany = StatusDetails.detail(failure, ErrorInfo.class);
     assertThat(tooMany.getReason()).isEqualTo("TOO_MANY_ITEMS");
-    assertThat(tooMany.getMetadataMap()).containsEntry("max_items", "700");
+    assertThat(tooMany.getMetadataMap()).containsEntry("max_items", Integer.toString(BATCH + 200));
     var processed = StatusDetails.detail(failure, ImportUsersResponse.class);
-    assertThat(processed.getCreatedCount()).isEqualTo(699);
+    assertThat(processed.getCreatedCount()).isEqualTo(BATCH + 199);
     assertThat(processed.getRejectedCount()).isEqualTo(1);
-    assertThat(processed.getFailuresList()).extracting(ImportUsersResponse.Failure::getIndex).containsExactly(650L);
-    assertThat(batches).containsExactly(500, 200);
+    assertThat(processed.getFailuresList()).extracting(ImportUsersResponse.Failure::getIndex)
+        .containsExactly(BATCH + 150L);
+    assertThat(batches).containsExactly(BATCH, 200);
   }
 
   @Test

@@ -33,60 +33,62 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ListUsersTest {
 
+  private static final int CHUNK = UserListing.CHUNK_SIZE;
+
   @RegisterExtension
   final InProcessUserService service = new InProcessUserService();
 
   @Test
   void streamsTheDirectoryInChunksEachQueriedOnItsOwnAfterTheLastUserSent() {
-    var users = TestUsers.directory(600);
+    var users = TestUsers.directory(2 * CHUNK + 100);
     var directory = new FakeDirectory(users);
     service.onList(directory);
 
     var messages = list(ListUsersRequest.getDefaultInstance());
 
-    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(250, 250, 100);
+    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(CHUNK, CHUNK, 100);
     assertThat(listedIds(messages)).containsExactlyElementsOf(ids(users));
     assertThat(messages.getFirst().getUsers(0)).isEqualTo(UserMessages.toProto(users.getFirst()));
     assertThat(directory.queries).containsExactly(
-        new ListUsersQuery(Optional.empty(), 250),
-        new ListUsersQuery(Optional.of(users.get(249).id()), 250),
-        new ListUsersQuery(Optional.of(users.get(499).id()), 250));
+        new ListUsersQuery(Optional.empty(), CHUNK),
+        new ListUsersQuery(Optional.of(users.get(CHUNK - 1).id()), CHUNK),
+        new ListUsersQuery(Optional.of(users.get(2 * CHUNK - 1).id()), CHUNK));
   }
 
   @Test
   void everyMessageButTheLastCarriesATokenResumingRightAfterIt() {
-    var users = TestUsers.directory(600);
+    var users = TestUsers.directory(2 * CHUNK + 100);
     service.onList(new FakeDirectory(users));
     var messages = list(ListUsersRequest.getDefaultInstance());
 
     assertThat(messages.getLast().getNextPageToken()).isEmpty();
     var resumed = list(ListUsersRequest.newBuilder().setPageToken(messages.get(0).getNextPageToken()).build());
-    assertThat(listedIds(resumed)).containsExactlyElementsOf(ids(users.subList(250, 600)));
+    assertThat(listedIds(resumed)).containsExactlyElementsOf(ids(users.subList(CHUNK, users.size())));
     var resumedLater = list(ListUsersRequest.newBuilder().setPageToken(messages.get(1).getNextPageToken()).build());
-    assertThat(listedIds(resumedLater)).containsExactlyElementsOf(ids(users.subList(500, 600)));
+    assertThat(listedIds(resumedLater)).containsExactlyElementsOf(ids(users.subList(2 * CHUNK, users.size())));
   }
 
   @Test
   void pageSizeBoundsTheWholeCallAndItsLastTokenResumesAfterIt() {
-    var users = TestUsers.directory(600);
+    var users = TestUsers.directory(2 * CHUNK + 100);
     var directory = new FakeDirectory(users);
     service.onList(directory);
 
-    var messages = list(ListUsersRequest.newBuilder().setPageSize(300).build());
+    var messages = list(ListUsersRequest.newBuilder().setPageSize(CHUNK + 50).build());
 
-    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(250, 50);
-    assertThat(directory.queries).extracting(ListUsersQuery::limit).containsExactly(250, 50);
+    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(CHUNK, 50);
+    assertThat(directory.queries).extracting(ListUsersQuery::limit).containsExactly(CHUNK, 50);
     var rest = list(ListUsersRequest.newBuilder().setPageToken(messages.getLast().getNextPageToken()).build());
-    assertThat(listedIds(rest)).containsExactlyElementsOf(ids(users.subList(300, 600)));
+    assertThat(listedIds(rest)).containsExactlyElementsOf(ids(users.subList(CHUNK + 50, users.size())));
   }
 
   @Test
   void aListingEndingOnAChunkBoundaryEndsWithItsLastUsersAndNoToken() {
-    service.onList(new FakeDirectory(TestUsers.directory(500)));
+    service.onList(new FakeDirectory(TestUsers.directory(2 * CHUNK)));
 
     var messages = list(ListUsersRequest.getDefaultInstance());
 
-    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(250, 250);
+    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(CHUNK, CHUNK);
     assertThat(messages).extracting(ListUsersResponse::getNextPageToken).satisfiesExactly(
         token -> assertThat(token).isNotEmpty(),
         token -> assertThat(token).isEmpty());
@@ -122,7 +124,7 @@ class ListUsersTest {
 
   @Test
   void readsTheDirectoryOnlyAsFastAsTheClientReadsTheStream() throws Exception {
-    var directory = new FakeDirectory(TestUsers.directory(2_500));
+    var directory = new FakeDirectory(TestUsers.directory(10 * CHUNK));
     var probe = new CallProbe();
     service.onList(directory).withInnermost(probe);
     var client = new RecordingCall(CallOptions.DEFAULT);
@@ -139,13 +141,13 @@ class ListUsersTest {
     client.call.request(Integer.MAX_VALUE);
     assertThat(client.status.get(10, TimeUnit.SECONDS).isOk()).isTrue();
     int received = first.getUsersCount() + client.messages.stream().mapToInt(ListUsersResponse::getUsersCount).sum();
-    assertThat(received).isEqualTo(2_500);
+    assertThat(received).isEqualTo(10 * CHUNK);
     assertThat(directory.queries).as("one query per message, none after the last user").hasSize(10);
   }
 
   @Test
   void stopsReadingTheDirectoryWhenTheClientCancels() throws Exception {
-    var directory = new FakeDirectory(TestUsers.directory(2_500));
+    var directory = new FakeDirectory(TestUsers.directory(10 * CHUNK));
     var secondQueryRunning = new CountDownLatch(1);
     var probe = new CallProbe();
     service.withInnermost(probe).onList((caller, query) -> {
@@ -170,7 +172,7 @@ class ListUsersTest {
 
   @Test
   void aStorageFailureMidStreamEndsTheStreamWithUnavailable() {
-    var directory = new FakeDirectory(TestUsers.directory(600));
+    var directory = new FakeDirectory(TestUsers.directory(2 * CHUNK + 100));
     service.onList((caller, query) -> {
       if (query.after().isPresent()) {
         throw new StorageUnavailableException("pool exhausted", null);
@@ -182,7 +184,7 @@ class ListUsersTest {
     var failure = failureOf(() -> service.blockingStub().listUsers(ListUsersRequest.getDefaultInstance())
         .forEachRemaining(received::add));
 
-    assertThat(received).extracting(ListUsersResponse::getUsersCount).containsExactly(250);
+    assertThat(received).extracting(ListUsersResponse::getUsersCount).containsExactly(CHUNK);
     assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(StatusDetails.detail(failure, RetryInfo.class).hasRetryDelay()).isTrue();
   }

@@ -536,6 +536,19 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
+  void storesABatchAsGivenWhateverItsNamesHoldAndHowLateItsTimes() {
+    var batch = List.of(
+        aUser().withDisplayName("Zoë \\ O'Brien \"Ω\" 😀").build(),
+        aUser().withEmail("ünïcode@example.org").updatedAt(LATER).build());
+
+    var stored = users.addAll(batch);
+
+    assertThat(stored).containsExactlyElementsOf(batch);
+    assertThat(users.findById(batch.get(0).id())).contains(batch.get(0));
+    assertThat(users.findById(batch.get(1).id())).contains(batch.get(1));
+  }
+
+  @Test
   void leavesOutOfABatchTheUsersWhoseEmailIsTakenIgnoringCase() {
     var ada = users.add(aUser().withEmail("ada@example.org").build());
     var first = aUser().build();
