@@ -137,7 +137,8 @@ record Config(
       Map.entry("USERS_AUTH_JWKS_FILE", ""),
       Map.entry("USERS_AUTH_ISSUER", ""),
       Map.entry("USERS_AUTH_AUDIENCE", ""),
-      Map.entry("USERS_AUTH_JWKS_RELOAD_INTERVAL", "1m"));
+      Map.entry("USERS_AUTH_JWKS_RELOAD_INTERVAL", "1m"),
+      Map.entry("USERS_LOG_FORMAT", "text"));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
   private static final Pattern RATE = Pattern.compile("(\\d{1,9})/(s|m)");
@@ -165,6 +166,8 @@ record Config(
         read.duration("USERS_DB_CONNECTION_TIMEOUT", Duration.ofMillis(250), Duration.ofMinutes(1)),
         read.duration("USERS_DB_STATEMENT_TIMEOUT", Duration.ofMillis(100), Duration.ofHours(1)));
     var environment = read.choice("USERS_ENV", Environment.class);
+    // Only validated: logback.xml has already applied it (see LogFormat).
+    read.choice("USERS_LOG_FORMAT", LogFormat.Kind.class);
     return new Config(
         read.integer("USERS_GRPC_PORT", 0, 65_535),
         read.choice("USERS_STORAGE", StorageKind.class),

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * The packaged service jar as an operator runs it: a separate JVM, configured by environment
@@ -32,6 +33,27 @@ class ServiceJarIT {
     assertThat(service.exitCode()).isEqualTo(2);
     assertThat(service.output()).containsExactly(
         "users-service: invalid configuration: USERS_GRPC_PORT must be an integer from 0 to 65535, got \"fifty\"");
+  }
+
+  @Test
+  void aBadLogFormatStopsStartUpWithOneLineNamingIt() throws Exception {
+    var service = services.start(Map.of("USERS_LOG_FORMAT", "xml"));
+
+    assertThat(service.exitCode()).isEqualTo(2);
+    assertThat(service.output()).containsExactly(
+        "users-service: invalid configuration: USERS_LOG_FORMAT must be one of text, json, got \"xml\"");
+  }
+
+  @Test
+  void writesOneJsonObjectPerLineWhenToldTo() throws Exception {
+    var service = services.start(Map.of("USERS_LOG_FORMAT", "json", "USERS_STORAGE", "memory", "USERS_GRPC_PORT", "0"));
+    service.awaitPort();
+    service.sigterm();
+
+    assertThat(service.exitCode()).isZero();
+    var mapper = new ObjectMapper();
+    assertThat(service.output()).isNotEmpty().allSatisfy(line ->
+        assertThat(mapper.readTree(line).path("message").isTextual()).as("a JSON log event: %s", line).isTrue());
   }
 
   @Test
