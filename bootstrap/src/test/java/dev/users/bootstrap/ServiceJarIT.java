@@ -8,6 +8,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -54,6 +55,32 @@ class ServiceJarIT {
     var mapper = new ObjectMapper();
     assertThat(service.output()).isNotEmpty().allSatisfy(line ->
         assertThat(mapper.readTree(line).path("message").isTextual()).as("a JSON log event: %s", line).isTrue());
+  }
+
+  @Test
+  void servesHealthInPlainTextOnTheHealthPortForProbesWhileTheGrpcPortSpeaksTls(@TempDir Path dir) throws Exception {
+    var certificate = dir.resolve("cert.pem");
+    var key = dir.resolve("server.key");
+    TestPki.Authority.named("CA").server("localhost").writeTo(certificate, key);
+    int healthPort;
+    try (var socket = new ServerSocket(0)) {
+      healthPort = socket.getLocalPort();
+    }
+    var service = services.start(Map.of("USERS_STORAGE", "memory", "USERS_GRPC_PORT", "0",
+        "USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString(),
+        "USERS_HEALTH_PORT", Integer.toString(healthPort)));
+    service.awaitPort();
+
+    var channel = Grpc.newChannelBuilderForAddress("127.0.0.1", healthPort, InsecureChannelCredentials.create()).build();
+    try {
+      var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+      for (var name : java.util.List.of("", "users.v1.UserService")) {
+        assertThat(health.check(HealthCheckRequest.newBuilder().setService(name).build()).getStatus())
+            .as("health of \"%s\"", name).isEqualTo(ServingStatus.SERVING);
+      }
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   @Test
