@@ -35,7 +35,8 @@ record Config(
     Optional<RateLimit> rateLimit,
     Connections connections,
     ImportLimits imports,
-    Auth auth) {
+    Auth auth,
+    Optional<Integer> healthPort) {
 
   enum StorageKind { POSTGRES, MEMORY }
 
@@ -137,7 +138,10 @@ record Config(
       Map.entry("USERS_AUTH_JWKS_FILE", ""),
       Map.entry("USERS_AUTH_ISSUER", ""),
       Map.entry("USERS_AUTH_AUDIENCE", ""),
-      Map.entry("USERS_AUTH_JWKS_RELOAD_INTERVAL", "1m"));
+      Map.entry("USERS_AUTH_JWKS_RELOAD_INTERVAL", "1m"),
+      Map.entry("USERS_LOG_FORMAT", "text"),
+      // Empty: health is served on the gRPC port only.
+      Map.entry("USERS_HEALTH_PORT", ""));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
   private static final Pattern RATE = Pattern.compile("(\\d{1,9})/(s|m)");
@@ -165,6 +169,8 @@ record Config(
         read.duration("USERS_DB_CONNECTION_TIMEOUT", Duration.ofMillis(250), Duration.ofMinutes(1)),
         read.duration("USERS_DB_STATEMENT_TIMEOUT", Duration.ofMillis(100), Duration.ofHours(1)));
     var environment = read.choice("USERS_ENV", Environment.class);
+    // Only validated: logback.xml has already applied it (see LogFormat).
+    read.choice("USERS_LOG_FORMAT", LogFormat.Kind.class);
     return new Config(
         read.integer("USERS_GRPC_PORT", 0, 65_535),
         read.choice("USERS_STORAGE", StorageKind.class),
@@ -192,7 +198,8 @@ record Config(
         new ImportLimits(
             read.integer("USERS_IMPORT_MAX_ITEMS", 1, 1_000_000_000),
             read.duration("USERS_IMPORT_MAX_DURATION", Duration.ofSeconds(1), Duration.ofDays(1))),
-        read.auth(environment));
+        read.auth(environment),
+        read.optionalInteger("USERS_HEALTH_PORT", 0, 65_535));
   }
 
   /** Reads one variable at a time, so that every error names the variable it is about. */
@@ -238,6 +245,10 @@ record Config(
     }
 
     /** Empty when the variable is unset or empty, which has no default. */
+    Optional<Integer> optionalInteger(String name, int min, int max) {
+      return string(name).isEmpty() ? Optional.empty() : Optional.of(integer(name, min, max));
+    }
+
     Optional<Duration> optionalDuration(String name, Duration min, Duration max) {
       return string(name).isEmpty() ? Optional.empty() : Optional.of(duration(name, min, max));
     }

@@ -52,7 +52,12 @@ public final class Main {
         System.exit(0);
       });
     }
-    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("users-shutdown").unstarted(server::stop));
+    // Logging stops after the server, so that the access lines still queued and the last line
+    // ("stopped") are written.
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("users-shutdown").unstarted(() -> {
+      server.stop();
+      Logging.stop();
+    }));
     server.awaitTermination();
   }
 }

@@ -16,6 +16,7 @@ import dev.users.application.importing.ImportUsersService;
 import dev.users.application.list.ListUsersService;
 import dev.users.application.register.RegisterUserService;
 import dev.users.application.update.UpdateUserService;
+import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
@@ -29,6 +30,7 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -62,17 +64,20 @@ final class UsersServer {
   private final Config config;
   private final Storage storage;
   private final Server server;
+  /** Health alone, in plain text, for probes that cannot speak TLS; see {@link #startProbes}. */
+  private final Optional<Server> probes;
   private final HealthStatusManager health;
   private final HealthWatches watches;
   private final ScheduledExecutorService scheduler;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
 
-  private UsersServer(Config config, Storage storage, Server server, HealthStatusManager health,
-      HealthWatches watches, ScheduledExecutorService scheduler) {
+  private UsersServer(Config config, Storage storage, Server server, Optional<Server> probes,
+      HealthStatusManager health, HealthWatches watches, ScheduledExecutorService scheduler) {
     this.config = config;
     this.storage = storage;
     this.server = server;
+    this.probes = probes;
     this.health = health;
     this.watches = watches;
     this.scheduler = scheduler;
@@ -100,7 +105,14 @@ final class UsersServer {
       var health = new HealthStatusManager();
       var watches = new HealthWatches();
       var server = buildServer(config, storage, health, watches, scheduler).start();
-      var started = new UsersServer(config, storage, server, health, watches, scheduler);
+      Optional<Server> probes;
+      try {
+        probes = startProbes(config, health);
+      } catch (RuntimeException e) {
+        server.shutdownNow();
+        throw e;
+      }
+      var started = new UsersServer(config, storage, server, probes, health, watches, scheduler);
       // Liveness: the process serves until it shuts down, whatever the database does, so that a
       // liveness probe does not restart every replica during a database outage.
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
@@ -171,6 +183,30 @@ final class UsersServer {
     builder.intercept(new MetadataLimitInterceptor(METADATA_LIMIT));
     CallInterceptors.installOn(builder);
     return builder.build();
+  }
+
+  /**
+   * Kubernetes' gRPC probes speak plain text only, so they cannot reach health on a TLS port:
+   * with USERS_HEALTH_PORT set, health alone is served there too, in plain text. It tells no
+   * more than whether the process and its database are up.
+   *
+   * @throws UncheckedIOException when the port cannot be bound
+   */
+  private static Optional<Server> startProbes(Config config, HealthStatusManager health) {
+    if (config.healthPort().isEmpty()) {
+      return Optional.empty();
+    }
+    int port = config.healthPort().get();
+    try {
+      var probes = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
+          .addService(health.getHealthService())
+          .build()
+          .start();
+      log.info("health for probes on plain-text port {}", probes.getPort());
+      return Optional.of(probes);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot listen on USERS_HEALTH_PORT " + port + ": " + e.getMessage(), e);
+    }
   }
 
   /** See {@link Config.Connections} for what each setting defends against. */
@@ -272,6 +308,8 @@ final class UsersServer {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     } finally {
+      // Last: probes see NOT_SERVING until the process is gone.
+      probes.ifPresent(Server::shutdownNow);
       scheduler.shutdownNow();
       closeQuietly(storage);
       log.info("users-service stopped");

@@ -176,6 +176,8 @@ class ConfigTest {
       "USERS_TLS_RELOAD_INTERVAL|10ms|USERS_TLS_RELOAD_INTERVAL must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 86400s, got \"10ms\"",
       "USERS_ALLOW_PLAINTEXT|yes|USERS_ALLOW_PLAINTEXT must be true or false, got \"yes\"",
       "USERS_AUTH|oauth|USERS_AUTH must be one of none, jwt, got \"oauth\"",
+      "USERS_LOG_FORMAT|logfmt|USERS_LOG_FORMAT must be one of text, json, got \"logfmt\"",
+      "USERS_HEALTH_PORT|http|USERS_HEALTH_PORT must be an integer from 0 to 65535, got \"http\"",
   })
   void aBadValueIsOneLineNamingTheVariable(String variable, String value, String message) {
     assertThatThrownBy(() -> Config.from(Map.of(variable, value)))

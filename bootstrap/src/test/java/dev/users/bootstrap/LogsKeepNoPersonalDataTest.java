@@ -322,9 +322,13 @@ class LogsKeepNoPersonalDataTest {
     capture.setContext(context);
     capture.start();
     var root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    root.detachAndStopAllAppenders();
-    root.addAppender(capture);
     assertThat(root.getLevel()).isEqualTo(Level.TRACE);
+    // The root's appender and the access log's own, in the order logback.xml gives them.
+    for (var logger : List.of(root, context.getLogger("access"))) {
+      assertThat(logger.iteratorForAppenders().hasNext()).as("%s has an appender", logger.getName()).isTrue();
+      logger.detachAndStopAllAppenders();
+      logger.addAppender(capture);
+    }
 
     var julRoot = java.util.logging.Logger.getLogger("");
     julHandlers = julRoot.getHandlers();

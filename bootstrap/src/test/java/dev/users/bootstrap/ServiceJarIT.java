@@ -8,6 +8,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * The packaged service jar as an operator runs it: a separate JVM, configured by environment
@@ -32,6 +34,53 @@ class ServiceJarIT {
     assertThat(service.exitCode()).isEqualTo(2);
     assertThat(service.output()).containsExactly(
         "users-service: invalid configuration: USERS_GRPC_PORT must be an integer from 0 to 65535, got \"fifty\"");
+  }
+
+  @Test
+  void aBadLogFormatStopsStartUpWithOneLineNamingIt() throws Exception {
+    var service = services.start(Map.of("USERS_LOG_FORMAT", "xml"));
+
+    assertThat(service.exitCode()).isEqualTo(2);
+    assertThat(service.output()).containsExactly(
+        "users-service: invalid configuration: USERS_LOG_FORMAT must be one of text, json, got \"xml\"");
+  }
+
+  @Test
+  void writesOneJsonObjectPerLineWhenToldTo() throws Exception {
+    var service = services.start(Map.of("USERS_LOG_FORMAT", "json", "USERS_STORAGE", "memory", "USERS_GRPC_PORT", "0"));
+    service.awaitPort();
+    service.sigterm();
+
+    assertThat(service.exitCode()).isZero();
+    var mapper = new ObjectMapper();
+    assertThat(service.output()).isNotEmpty().allSatisfy(line ->
+        assertThat(mapper.readTree(line).path("message").isTextual()).as("a JSON log event: %s", line).isTrue());
+  }
+
+  @Test
+  void servesHealthInPlainTextOnTheHealthPortForProbesWhileTheGrpcPortSpeaksTls(@TempDir Path dir) throws Exception {
+    var certificate = dir.resolve("cert.pem");
+    var key = dir.resolve("server.key");
+    TestPki.Authority.named("CA").server("localhost").writeTo(certificate, key);
+    int healthPort;
+    try (var socket = new ServerSocket(0)) {
+      healthPort = socket.getLocalPort();
+    }
+    var service = services.start(Map.of("USERS_STORAGE", "memory", "USERS_GRPC_PORT", "0",
+        "USERS_TLS_CERT_FILE", certificate.toString(), "USERS_TLS_KEY_FILE", key.toString(),
+        "USERS_HEALTH_PORT", Integer.toString(healthPort)));
+    service.awaitPort();
+
+    var channel = Grpc.newChannelBuilderForAddress("127.0.0.1", healthPort, InsecureChannelCredentials.create()).build();
+    try {
+      var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+      for (var name : java.util.List.of("", "users.v1.UserService")) {
+        assertThat(health.check(HealthCheckRequest.newBuilder().setService(name).build()).getStatus())
+            .as("health of \"%s\"", name).isEqualTo(ServingStatus.SERVING);
+      }
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   @Test

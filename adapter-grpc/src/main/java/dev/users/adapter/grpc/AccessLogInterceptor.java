@@ -12,10 +12,14 @@ import io.grpc.Status;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
- * Writes one INFO line per call to the logger {@code access}: method, status code and duration;
- * the request id comes with the MDC.
+ * Writes one line per call to the logger {@code access}: method, status code and duration, in the
+ * message and as the key-value pairs {@code method}, {@code status_code} and {@code duration_ms}
+ * that a structured encoder writes as fields; the request id comes with the MDC. Health checks
+ * are logged at DEBUG, every other call at INFO: probes call every few seconds, and would drown
+ * the calls a reader looks for.
  *
  * <p>The line is written when the call ends, on onComplete or onCancel (grpc-java delivers exactly
  * one of them), rather than when the service closes the call: a call the client cancelled is
@@ -24,6 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class AccessLogInterceptor implements ServerInterceptor {
 
   private static final Logger log = LoggerFactory.getLogger("access");
+  private static final String HEALTH_SERVICE = "grpc.health.v1.Health";
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
@@ -53,10 +58,14 @@ public final class AccessLogInterceptor implements ServerInterceptor {
   }
 
   private static void log(ServerCall<?, ?> call, Status status, long start) {
-    log.info("{} {} {} ms",
-        call.getMethodDescriptor().getFullMethodName(),
-        status.getCode(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    var method = call.getMethodDescriptor();
+    var level = HEALTH_SERVICE.equals(method.getServiceName()) ? Level.DEBUG : Level.INFO;
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    log.atLevel(level)
+        .addKeyValue("method", method.getFullMethodName())
+        .addKeyValue("status_code", status.getCode().name())
+        .addKeyValue("duration_ms", millis)
+        .log("{} {} {} ms", method.getFullMethodName(), status.getCode(), millis);
   }
 
   private static final class StatusRecordingCall<Q, R> extends SimpleForwardingServerCall<Q, R> {

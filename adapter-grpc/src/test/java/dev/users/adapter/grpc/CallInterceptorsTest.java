@@ -19,6 +19,10 @@ import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.ServerCalls;
 import java.time.Duration;
@@ -28,6 +32,7 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -117,6 +122,34 @@ class CallInterceptorsTest {
     assertThat(line.getLevel()).isEqualTo(Level.INFO);
     assertThat(line.getFormattedMessage()).matches("users\\.v1\\.UserService/GetUser NOT_FOUND \\d+ ms");
     assertThat(line.getMDCPropertyMap()).containsEntry("request_id", "trace-7");
+  }
+
+  @Test
+  void givesTheAccessLineItsMethodStatusAndDurationAsFieldsForAStructuredFormat() throws InterruptedException {
+    service.onGet((caller, query) -> {
+      throw new UserNotFoundException(query.id());
+    });
+
+    failureOf(() -> stub("trace-8").getUser(GET_USER));
+
+    var fields = accessLog.next().getKeyValuePairs().stream()
+        .collect(Collectors.toMap(pair -> pair.key, pair -> pair.value));
+    assertThat(fields).containsEntry("method", "users.v1.UserService/GetUser")
+        .containsEntry("status_code", "NOT_FOUND")
+        .hasEntrySatisfying("duration_ms", duration -> assertThat(duration).isInstanceOf(Long.class));
+  }
+
+  @Test
+  void logsHealthChecksAtDebugSoThatProbesDoNotDrownTheCalls() throws InterruptedException {
+    var health = new HealthStatusManager();
+    service.alsoServing(health.getHealthService().bindService());
+
+    var answer = HealthGrpc.newBlockingStub(service.channel()).check(HealthCheckRequest.getDefaultInstance());
+
+    assertThat(answer.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    var line = accessLog.next();
+    assertThat(line.getLevel()).isEqualTo(Level.DEBUG);
+    assertThat(line.getFormattedMessage()).startsWith("grpc.health.v1.Health/Check OK ");
   }
 
   @Test

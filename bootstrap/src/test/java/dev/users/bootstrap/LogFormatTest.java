@@ -1,0 +1,98 @@
+package dev.users.bootstrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.util.ContextInitializer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/** What the production logback.xml writes on stdout for each USERS_LOG_FORMAT. */
+class LogFormatTest {
+
+  private final PrintStream stdout = System.out;
+  private final LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+
+  @AfterEach
+  void restoreLogging() throws Exception {
+    System.setOut(stdout);
+    context.reset();
+    new ContextInitializer(context).autoConfig();
+  }
+
+  @Test
+  void jsonIsOneObjectPerLineWithTheRequestIdAndTheAccessFields() throws Exception {
+    var lines = linesWritten("json");
+
+    assertThat(lines).hasSize(2);
+    var mapper = new ObjectMapper();
+    JsonNode application = mapper.readTree(lines.get(0));
+    assertThat(application.path("@timestamp").asString()).isNotEmpty();
+    assertThat(application.path("level").asString()).isEqualTo("WARN");
+    assertThat(application.path("logger_name").asString()).isEqualTo("dev.users.bootstrap.UsersServer");
+    assertThat(application.path("message").asString()).isEqualTo("storage unavailable");
+    assertThat(application.path("request_id").asString()).isEqualTo("req-1");
+    JsonNode access = mapper.readTree(lines.get(1));
+    assertThat(access.path("level").asString()).isEqualTo("INFO");
+    assertThat(access.path("logger_name").asString()).isEqualTo("access");
+    assertThat(access.path("message").asString()).isEqualTo("users.v1.UserService/GetUser OK 7 ms");
+    assertThat(access.path("request_id").asString()).isEqualTo("req-1");
+    assertThat(access.path("method").asString()).isEqualTo("users.v1.UserService/GetUser");
+    assertThat(access.path("status_code").asString()).isEqualTo("OK");
+    assertThat(access.path("duration_ms").asLong()).isEqualTo(7);
+  }
+
+  @Test
+  void textKeepsTheAccessLineAsItWas() throws Exception {
+    var lines = linesWritten("text");
+
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).endsWith(" dev.users.bootstrap.UsersServer req-1 - storage unavailable");
+    assertThat(lines.get(1)).contains(" INFO ").endsWith(" access req-1 - users.v1.UserService/GetUser OK 7 ms");
+  }
+
+  @Test
+  void anUnknownFormatWritesTextSoThatTheConfigurationErrorIsReadable() throws Exception {
+    var lines = linesWritten("xml");
+
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(1)).endsWith(" access req-1 - users.v1.UserService/GetUser OK 7 ms");
+  }
+
+  /** Logs an application line and an access line, as the service does, in {@code format}. */
+  private List<String> linesWritten(String format) throws Exception {
+    var out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    context.reset();
+    context.putProperty("USERS_LOG_FORMAT", format);
+    context.putProperty("USERS_LOG_LEVEL", "INFO");
+    var configurator = new JoranConfigurator();
+    configurator.setContext(context);
+    configurator.doConfigure(UsersServer.class.getResource("/logback.xml"));
+
+    MDC.put("request_id", "req-1");
+    try {
+      LoggerFactory.getLogger(UsersServer.class).warn("storage unavailable");
+      LoggerFactory.getLogger("access").atInfo()
+          .addKeyValue("method", "users.v1.UserService/GetUser")
+          .addKeyValue("status_code", "OK")
+          .addKeyValue("duration_ms", 7L)
+          .log("{} {} {} ms", "users.v1.UserService/GetUser", "OK", 7L);
+    } finally {
+      MDC.remove("request_id");
+    }
+
+    // As the JVM exits: the access line may still be queued.
+    Logging.stop();
+    return out.toString(StandardCharsets.UTF_8).lines().toList();
+  }
+}
