@@ -1,5 +1,6 @@
 package dev.users.bootstrap;
 
+import dev.users.adapter.persistence.PostgresStorage;
 import io.grpc.ServerBuilder;
 import io.grpc.opentelemetry.GrpcOpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
@@ -15,8 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * OpenTelemetry metrics, scraped by Prometheus from their own HTTP port: grpc-java's standard
- * server instruments and the JVM's memory, GC and threads. The SDK is built here rather than
- * registered globally, so that nothing else in the process picks it up by accident.
+ * server instruments, the JVM's memory, GC and threads, and the PostgreSQL connection pool. The
+ * SDK is built here rather than registered globally, so that nothing else in the process picks it
+ * up by accident.
  */
 final class Metrics implements AutoCloseable {
 
@@ -52,6 +54,11 @@ final class Metrics implements AutoCloseable {
   /** Adds grpc.server.call.started, grpc.server.call.duration and the message-size histograms. */
   void instrument(ServerBuilder<?> builder) {
     GrpcOpenTelemetry.newBuilder().sdk(sdk).build().configureServerBuilder(builder);
+  }
+
+  /** Adds the pool's db.client.connection.* instruments. */
+  void instrument(PostgresStorage storage) {
+    storage.trackPool(new HikariPoolMetrics(sdk.getMeter("users-service")));
   }
 
   /** Stops the JVM observers and the exporter's HTTP server. */

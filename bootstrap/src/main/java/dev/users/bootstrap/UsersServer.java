@@ -102,6 +102,7 @@ final class UsersServer {
     Optional<Metrics> metrics;
     try {
       metrics = config.metricsPort().map(Metrics::start);
+      metrics.ifPresent(m -> storage.postgres().ifPresent(m::instrument));
     } catch (RuntimeException e) {
       closeQuietly(storage);
       throw e;
