@@ -36,7 +36,8 @@ record Config(
     Connections connections,
     ImportLimits imports,
     Auth auth,
-    Optional<Integer> healthPort) {
+    Optional<Integer> healthPort,
+    Optional<Integer> metricsPort) {
 
   enum StorageKind { POSTGRES, MEMORY }
 
@@ -141,7 +142,9 @@ record Config(
       Map.entry("USERS_AUTH_JWKS_RELOAD_INTERVAL", "1m"),
       Map.entry("USERS_LOG_FORMAT", "text"),
       // Empty: health is served on the gRPC port only.
-      Map.entry("USERS_HEALTH_PORT", ""));
+      Map.entry("USERS_HEALTH_PORT", ""),
+      // Empty: no metrics endpoint.
+      Map.entry("USERS_METRICS_PORT", ""));
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
   private static final Pattern RATE = Pattern.compile("(\\d{1,9})/(s|m)");
@@ -199,7 +202,8 @@ record Config(
             read.integer("USERS_IMPORT_MAX_ITEMS", 1, 1_000_000_000),
             read.duration("USERS_IMPORT_MAX_DURATION", Duration.ofSeconds(1), Duration.ofDays(1))),
         read.auth(environment),
-        read.optionalInteger("USERS_HEALTH_PORT", 0, 65_535));
+        read.optionalInteger("USERS_HEALTH_PORT", 0, 65_535),
+        read.optionalInteger("USERS_METRICS_PORT", 0, 65_535));
   }
 
   /** Reads one variable at a time, so that every error names the variable it is about. */

@@ -3,10 +3,16 @@ package dev.users.bootstrap;
 import dev.users.adapter.persistence.PostgresStorage;
 import dev.users.adapter.persistence.memory.InMemoryUserRepository;
 import dev.users.application.port.UserRepository;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /** The user repository chosen by configuration, with what the server needs to run it. */
 record Storage(UserRepository users, BooleanSupplier isAvailable, AutoCloseable resources, String description) {
+
+  /** The PostgreSQL storage behind {@link #users}, whose pool can be reported on; none in memory. */
+  Optional<PostgresStorage> postgres() {
+    return resources instanceof PostgresStorage postgres ? Optional.of(postgres) : Optional.empty();
+  }
 
   /**
    * Opens the configured storage; for PostgreSQL this connects and migrates the schema, and fails

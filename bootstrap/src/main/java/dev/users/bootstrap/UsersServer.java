@@ -69,11 +69,13 @@ final class UsersServer {
   private final HealthStatusManager health;
   private final HealthWatches watches;
   private final ScheduledExecutorService scheduler;
+  private final Optional<Metrics> metrics;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
 
   private UsersServer(Config config, Storage storage, Server server, Optional<Server> probes,
-      HealthStatusManager health, HealthWatches watches, ScheduledExecutorService scheduler) {
+      HealthStatusManager health, HealthWatches watches, ScheduledExecutorService scheduler,
+      Optional<Metrics> metrics) {
     this.config = config;
     this.storage = storage;
     this.server = server;
@@ -81,6 +83,7 @@ final class UsersServer {
     this.health = health;
     this.watches = watches;
     this.scheduler = scheduler;
+    this.metrics = metrics;
   }
 
   /**
@@ -96,6 +99,14 @@ final class UsersServer {
 
   /** Starts serving on storage that is already open; the server closes it when it stops. */
   static UsersServer start(Config config, Storage storage, Duration healthCheckInterval) {
+    Optional<Metrics> metrics;
+    try {
+      metrics = config.metricsPort().map(Metrics::start);
+      metrics.ifPresent(m -> storage.postgres().ifPresent(m::instrument));
+    } catch (RuntimeException e) {
+      closeQuietly(storage);
+      throw e;
+    }
     // Two threads: a health check blocked on a dead database must not delay deadline expiries.
     var scheduler = Executors.newScheduledThreadPool(2, Thread.ofPlatform()
         .name("users-scheduler-", 0)
@@ -104,7 +115,7 @@ final class UsersServer {
     try {
       var health = new HealthStatusManager();
       var watches = new HealthWatches();
-      var server = buildServer(config, storage, health, watches, scheduler).start();
+      var server = buildServer(config, storage, health, watches, scheduler, metrics).start();
       Optional<Server> probes;
       try {
         probes = startProbes(config, health);
@@ -112,7 +123,7 @@ final class UsersServer {
         server.shutdownNow();
         throw e;
       }
-      var started = new UsersServer(config, storage, server, probes, health, watches, scheduler);
+      var started = new UsersServer(config, storage, server, probes, health, watches, scheduler, metrics);
       // Liveness: the process serves until it shuts down, whatever the database does, so that a
       // liveness probe does not restart every replica during a database outage.
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
@@ -126,16 +137,18 @@ final class UsersServer {
     } catch (IOException e) {
       closeQuietly(storage);
       scheduler.shutdownNow();
+      metrics.ifPresent(Metrics::close);
       throw new UncheckedIOException("cannot listen on port " + config.grpcPort() + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
       closeQuietly(storage);
       scheduler.shutdownNow();
+      metrics.ifPresent(Metrics::close);
       throw e;
     }
   }
 
   private static Server buildServer(Config config, Storage storage, HealthStatusManager health,
-      HealthWatches watches, ScheduledExecutorService scheduler) throws IOException {
+      HealthWatches watches, ScheduledExecutorService scheduler, Optional<Metrics> metrics) throws IOException {
     var clock = Clock.systemUTC();
     var ids = new TimeOrderedUserIdGenerator();
     var users = storage.users();
@@ -182,6 +195,7 @@ final class UsersServer {
     }
     builder.intercept(new MetadataLimitInterceptor(METADATA_LIMIT));
     CallInterceptors.installOn(builder);
+    metrics.ifPresent(m -> m.instrument(builder));
     return builder.build();
   }
 
@@ -312,6 +326,7 @@ final class UsersServer {
       probes.ifPresent(Server::shutdownNow);
       scheduler.shutdownNow();
       closeQuietly(storage);
+      metrics.ifPresent(Metrics::close);
       log.info("users-service stopped");
       stopped.complete(null);
     }

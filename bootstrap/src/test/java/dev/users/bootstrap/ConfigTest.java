@@ -54,6 +54,7 @@ class ConfigTest {
     assertThat(config.tls()).isEmpty();
     assertThat(config.limits().maxUnaryCallsInFlight()).isEqualTo(256);
     assertThat(config.rateLimit()).isEmpty();
+    assertThat(config.metricsPort()).isEmpty();
   }
 
   @Test
@@ -70,7 +71,8 @@ class ConfigTest {
         Map.entry("USERS_DB_POOL_SIZE", "20"),
         Map.entry("USERS_MAX_CONNECTION_AGE", "1h"),
         Map.entry("USERS_AUTH", "none"),
-        Map.entry("USERS_ALLOW_PLAINTEXT", "true")));
+        Map.entry("USERS_ALLOW_PLAINTEXT", "true"),
+        Map.entry("USERS_METRICS_PORT", "9464")));
 
     assertThat(config.grpcPort()).isZero();
     assertThat(config.storage()).isEqualTo(Config.StorageKind.MEMORY);
@@ -82,6 +84,7 @@ class ConfigTest {
     assertThat(config.postgres().schema()).isEqualTo("directory");
     assertThat(config.postgres().maxPoolSize()).isEqualTo(20);
     assertThat(config.limits().maxConnectionAge()).isEqualTo(Duration.ofHours(1));
+    assertThat(config.metricsPort()).contains(9464);
   }
 
   @Test
@@ -178,6 +181,7 @@ class ConfigTest {
       "USERS_AUTH|oauth|USERS_AUTH must be one of none, jwt, got \"oauth\"",
       "USERS_LOG_FORMAT|logfmt|USERS_LOG_FORMAT must be one of text, json, got \"logfmt\"",
       "USERS_HEALTH_PORT|http|USERS_HEALTH_PORT must be an integer from 0 to 65535, got \"http\"",
+      "USERS_METRICS_PORT|65536|USERS_METRICS_PORT must be an integer from 0 to 65535, got \"65536\"",
   })
   void aBadValueIsOneLineNamingTheVariable(String variable, String value, String message) {
     assertThatThrownBy(() -> Config.from(Map.of(variable, value)))

@@ -2,6 +2,7 @@ package dev.users.adapter.persistence;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import dev.users.application.port.UserRepository;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -66,6 +67,11 @@ public final class PostgresStorage implements AutoCloseable {
 
   public UserRepository users() {
     return users;
+  }
+
+  /** Reports the pool's connections and timeouts to {@code tracker}; at most once per storage. */
+  public void trackPool(MetricsTrackerFactory tracker) {
+    pool.setMetricsTrackerFactory(tracker);
   }
 
   /**

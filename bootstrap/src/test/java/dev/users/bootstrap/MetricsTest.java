@@ -1,0 +1,201 @@
+package dev.users.bootstrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.users.adapter.persistence.PostgresTestDatabase;
+import dev.users.adapter.persistence.TableLock;
+import dev.users.api.v1.CreateUserRequest;
+import dev.users.api.v1.GetUserRequest;
+import dev.users.api.v1.UserServiceGrpc;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What Prometheus scrapes from USERS_METRICS_PORT after real calls over a real socket. */
+class MetricsTest {
+
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private int metricsPort;
+  private UsersServer server;
+  private ManagedChannel channel;
+
+  private String schema;
+
+  private void start(Map<String, String> settings) throws IOException {
+    try (var socket = new ServerSocket(0)) {
+      metricsPort = socket.getLocalPort();
+    }
+    var env = new HashMap<>(settings);
+    env.put("USERS_GRPC_PORT", "0");
+    env.put("USERS_METRICS_PORT", Integer.toString(metricsPort));
+    server = UsersServer.start(Config.from(env));
+    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
+        .build();
+  }
+
+  private void startInMemory() throws IOException {
+    start(Map.of("USERS_STORAGE", "memory"));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (server != null) {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      server.stop();
+    }
+    if (schema != null) {
+      PostgresTestDatabase.get().dropSchema(schema);
+    }
+  }
+
+  @Test
+  void callsAreCountedAndTimedByMethodAndStatusCode() throws Exception {
+    startInMemory();
+    var users = UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+    var created = users.createUser(CreateUserRequest.newBuilder()
+        .setEmail("metrics@example.com").setDisplayName("Metrics").build()).getUser();
+    users.getUser(GetUserRequest.newBuilder().setId(created.getId()).build());
+    assertThatThrownBy(() -> users.getUser(GetUserRequest.newBuilder().setId(UUID.randomUUID().toString()).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+
+    var scraped = scrape();
+
+    assertThat(scraped).anyMatch(line -> line.startsWith("grpc_server_call_started_total{")
+        && line.contains("grpc_method=\"users.v1.UserService/GetUser\"") && line.endsWith(" 2.0"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("grpc_server_call_duration_seconds_count{")
+        && line.contains("grpc_method=\"users.v1.UserService/GetUser\"")
+        && line.contains("grpc_status=\"OK\"") && line.endsWith(" 1"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("grpc_server_call_duration_seconds_count{")
+        && line.contains("grpc_method=\"users.v1.UserService/GetUser\"")
+        && line.contains("grpc_status=\"NOT_FOUND\"") && line.endsWith(" 1"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("grpc_server_call_duration_seconds_count{")
+        && line.contains("grpc_method=\"users.v1.UserService/CreateUser\"")
+        && line.contains("grpc_status=\"OK\"") && line.endsWith(" 1"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("grpc_server_call_rcvd_total_compressed_message_size_bytes_count{")
+        && line.contains("grpc_method=\"users.v1.UserService/GetUser\""));
+    assertThat(scraped).anyMatch(line -> line.startsWith("grpc_server_call_sent_total_compressed_message_size_bytes_count{")
+        && line.contains("grpc_method=\"users.v1.UserService/GetUser\""));
+  }
+
+  @Test
+  void theJvmsMemoryGarbageCollectionAndThreadsAreScraped() throws Exception {
+    startInMemory();
+    // GC durations come from the JVM's notifications after each collection, so make sure there was one.
+    System.gc();
+    UsersServiceEndToEndTest.await(() ->
+        scrapeQuietly().stream().anyMatch(line -> line.startsWith("jvm_gc_duration_seconds_count{")));
+    var scraped = scrape();
+
+    assertThat(scraped).anyMatch(line -> line.startsWith("jvm_memory_used_bytes{") && line.contains("jvm_memory_type=\"heap\""));
+    assertThat(scraped).anyMatch(line -> line.startsWith("jvm_gc_duration_seconds_count{") && line.contains("jvm_gc_name="));
+    assertThat(scraped).anyMatch(line -> line.startsWith("jvm_thread_count{") && line.contains("jvm_thread_state="));
+  }
+
+  @Test
+  void stopClosesTheMetricsPort() throws Exception {
+    startInMemory();
+    scrape();
+
+    server.stop();
+
+    assertThatThrownBy(this::scrape).isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void thePoolReportsItsConnectionsWaitersAndTimeouts() throws Exception {
+    var database = PostgresTestDatabase.get();
+    schema = database.newSchemaName();
+    start(Map.of(
+        "USERS_STORAGE", "postgres",
+        "USERS_DB_URL", database.jdbcUrl(),
+        "USERS_DB_USER", database.user(),
+        "USERS_DB_PASSWORD", database.password(),
+        "USERS_DB_SCHEMA", schema,
+        "USERS_DB_POOL_SIZE", "1",
+        "USERS_DB_CONNECTION_TIMEOUT", "250ms"));
+    var users = UserServiceGrpc.newBlockingStub(channel);
+    var id = users.withDeadlineAfter(5, TimeUnit.SECONDS).createUser(CreateUserRequest.newBuilder()
+        .setEmail("pool@example.com").setDisplayName("Pool").build()).getUser().getId();
+    var get = GetUserRequest.newBuilder().setId(id).build();
+
+    Status.Code second;
+    try (var lock = TableLock.ofReadsAndWrites(database, schema);
+        var holder = Executors.newVirtualThreadPerTaskExecutor()) {
+      // The first call takes the only connection and waits on the lock; the second waits for it.
+      var first = holder.submit(() -> users.withDeadlineAfter(2, TimeUnit.SECONDS).getUser(get));
+      UsersServiceEndToEndTest.await(() -> scrapeQuietly().stream().anyMatch(line ->
+          line.startsWith("db_client_connection_count{") && line.contains("db_client_connection_state=\"used\"")
+              && line.endsWith(" 1.0")));
+      second = Status.fromThrowable(catchThrowable(() -> users.withDeadlineAfter(5, TimeUnit.SECONDS).getUser(get)))
+          .getCode();
+      lock.release();
+      first.get(5, TimeUnit.SECONDS);
+    }
+    // HikariCP refreshes its pool statistics at most once a second.
+    UsersServiceEndToEndTest.await(() -> scrapeQuietly().stream().anyMatch(line ->
+        line.startsWith("db_client_connection_count{") && line.contains("db_client_connection_state=\"idle\"")
+            && line.endsWith(" 1.0")));
+    var scraped = scrape();
+
+    assertThat(second).as("the call that found no connection").isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(scraped).anyMatch(line -> line.startsWith("db_client_connection_timeouts_total{")
+        && line.contains("db_client_connection_pool_name=\"users-service\"") && line.endsWith(" 1.0"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("db_client_connection_count{")
+        && line.contains("db_client_connection_state=\"used\"") && line.endsWith(" 0.0"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("db_client_connection_pending_requests{")
+        && line.endsWith(" 0.0"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("db_client_connection_max{") && line.endsWith(" 1.0"));
+  }
+
+  /** For polling: prints nothing. */
+  private List<String> scrapeQuietly() {
+    try {
+      return fetch();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    }
+  }
+
+  private List<String> scrape() throws IOException, InterruptedException {
+    var lines = fetch();
+    lines.stream()
+        .filter(line -> line.startsWith("grpc_server_call_") && !line.contains("_bucket{")
+            || line.startsWith("db_client_connection_") || line.startsWith("jvm_memory_used_bytes")
+            || line.startsWith("jvm_gc_duration_seconds_count") || line.startsWith("jvm_thread_count"))
+        .forEach(line -> System.out.println("scraped: " + line));
+    return lines;
+  }
+
+  /** The samples of one scrape, without the # HELP and # TYPE lines. */
+  private List<String> fetch() throws IOException, InterruptedException {
+    var response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response.body().lines().filter(line -> !line.startsWith("#")).toList();
+  }
+}
