@@ -13,6 +13,9 @@ import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
 import dev.users.adapter.grpc.RawCall;
 import dev.users.adapter.grpc.TestTokens;
+import dev.users.adapter.persistence.PostgresTestDatabase;
+import dev.users.adapter.persistence.TableLock;
+import dev.users.adapter.persistence.TcpProxy;
 import dev.users.api.v1.CreateUserRequest;
 import dev.users.api.v1.DeleteUserRequest;
 import dev.users.api.v1.GetUserRequest;
@@ -34,7 +37,10 @@ import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -58,15 +64,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * provoked through the assembled server over a real socket and checked with the google.rpc detail
  * the proto promises.
  *
- * <p>Not provoked here, and why:
- * <ul>
- *   <li>CANCELLED is the status a client sees for its own cancellation; the server side of it (the
- *       database work stops) is {@link DeadlineFaultTest}'s.
- *   <li>UNAVAILABLE, DEADLINE_EXCEEDED for the unary RPCs and ListUsers, and INTERNAL need a
- *       database that is down, slow or failing; {@link DatabaseOutageTest}, {@link OverloadTest},
- *       {@link DeadlineFaultTest} and {@link LogsKeepNoPersonalDataTest} provoke them on
- *       PostgreSQL. ImportUsers' own DEADLINE_EXCEEDED (its duration cap) is provoked here.
- * </ul>
+ * <p>Storage failures are provoked on PostgreSQL: UNAVAILABLE with the database down (a cut
+ * proxy), DEADLINE_EXCEEDED with the server's maximum deadline passing while the users table is
+ * locked, INTERNAL with a column the queries need renamed. Not provoked here: CANCELLED, which is
+ * the status a client sees for its own cancellation whatever the server does (that the server
+ * stops the call's database work is {@link DeadlineFaultTest}'s), and UNAVAILABLE for more unary
+ * calls in flight than the server serves ({@link OverloadTest}'s).
  */
 class ApiContractTest {
 
@@ -82,6 +85,9 @@ class ApiContractTest {
   @TempDir
   static Path dir;
 
+  private static final PostgresTestDatabase DATABASE = PostgresTestDatabase.get();
+  private static final Metadata.Key<String> REQUEST_ID =
+      Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
   private static final Map<Setup, Running> SERVERS = new EnumMap<>(Setup.class);
 
   /** The server settings a row needs; each is started once, at its first row. */
@@ -92,7 +98,13 @@ class ApiContractTest {
     JWT(Map.of()),
     IMPORT_CAPPED(Map.of(
         "USERS_IMPORT_MAX_ITEMS", Integer.toString(IMPORT_MAX_ITEMS),
-        "USERS_IMPORT_MAX_DURATION", "1s"));
+        "USERS_IMPORT_MAX_DURATION", "1s")),
+    /** The database is down: the test cuts the proxy in front of it once the server is up. */
+    POSTGRES_DOWN(Map.of("USERS_STORAGE", "postgres", "USERS_DB_CONNECTION_TIMEOUT", "250ms")),
+    /** A call waiting on a lock ends at the server's deadline, well before the client's. */
+    POSTGRES_MAX_DEADLINE(Map.of("USERS_STORAGE", "postgres", "USERS_MAX_DEADLINE", "300ms")),
+    /** Every statement fails: the test renames a column the queries need once the server is up. */
+    POSTGRES_BROKEN(Map.of("USERS_STORAGE", "postgres"));
 
     private final Map<String, String> settings;
 
@@ -102,9 +114,19 @@ class ApiContractTest {
 
     Running server() {
       return SERVERS.computeIfAbsent(this, setup -> {
-        var env = new java.util.HashMap<>(setup.settings);
+        var env = new HashMap<String, String>();
         env.put("USERS_STORAGE", "memory");
+        env.putAll(setup.settings);
         env.put("USERS_GRPC_PORT", "0");
+        String schema = null;
+        var proxy = setup == POSTGRES_DOWN ? TcpProxy.inFrontOf(DATABASE) : null;
+        if (env.get("USERS_STORAGE").equals("postgres")) {
+          schema = DATABASE.newSchemaName();
+          env.put("USERS_DB_URL", proxy == null ? DATABASE.jdbcUrl() : proxy.jdbcUrl());
+          env.put("USERS_DB_USER", DATABASE.user());
+          env.put("USERS_DB_PASSWORD", DATABASE.password());
+          env.put("USERS_DB_SCHEMA", schema);
+        }
         if (setup == JWT) {
           env.put("USERS_AUTH", "jwt");
           env.put("USERS_AUTH_JWKS_FILE", ISSUER.writeJwks(dir.resolve("jwks.json")).toString());
@@ -112,19 +134,50 @@ class ApiContractTest {
           env.put("USERS_AUTH_AUDIENCE", TestTokens.AUDIENCE);
         }
         var server = UsersServer.start(Config.from(env));
+        if (proxy != null) {
+          proxy.cut();
+        }
+        if (setup == POSTGRES_BROKEN) {
+          sql("ALTER TABLE \"%s\".users RENAME COLUMN display_name TO renamed_by_the_test".formatted(schema));
+        }
         return new Running(server,
-            Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create()).build());
+            Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create()).build(),
+            schema, proxy);
       });
     }
   }
 
-  record Running(UsersServer server, ManagedChannel channel) {}
+  /**
+   * A started server; {@code schema} is its PostgreSQL schema, or null on memory storage, and
+   * {@code proxy} the proxy between it and PostgreSQL, or null.
+   */
+  record Running(UsersServer server, ManagedChannel channel, String schema, TcpProxy proxy) {}
+
+  private static void sql(String statement) {
+    try (var connection = DriverManager.getConnection(DATABASE.jdbcUrl(), DATABASE.user(), DATABASE.password());
+        var execution = connection.createStatement()) {
+      execution.execute(statement);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Every statement on the users table of {@code setup}'s schema waits until the lock is closed. */
+  private static TableLock usersTableLocked(Setup setup) throws SQLException {
+    return TableLock.ofReadsAndWrites(DATABASE, setup.server().schema());
+  }
 
   @AfterAll
   static void stopServers() throws InterruptedException {
     for (var running : SERVERS.values()) {
       running.channel().shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       running.server().stop();
+      if (running.proxy() != null) {
+        running.proxy().close();
+      }
+      if (running.schema() != null) {
+        DATABASE.dropSchema(running.schema());
+      }
     }
   }
 
@@ -302,7 +355,8 @@ class ApiContractTest {
             Setup.IMPORT_CAPPED,
             channel -> Answer.of(() -> importUsers(UserServiceGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS),
                 List.of(item(freshEmail())), false)),
-            answer -> { })));
+            // The client's deadline is 10 s: the answer is the server's, which carries the request id.
+            answer -> assertThat(answer.trailers().get(REQUEST_ID)).isNotNull())));
 
     for (var rpc : Rpc.values()) {
       rows.addAll(List.of(
@@ -312,7 +366,7 @@ class ApiContractTest {
                 return new Answer(StatusProto.fromStatusAndTrailers(outcome.status(), outcome.trailers()),
                     outcome.trailers());
               },
-              answer -> { }),
+              answer -> assertThat(answer.trailers().get(REQUEST_ID)).isNotNull()),
           Row.of(rpc, Code.INVALID_ARGUMENT, "no deadline where one is required", Setup.DEADLINE_REQUIRED,
               channel -> Answer.of(() -> rpc.call(channel, false)),
               answer -> assertThat(answer.badRequestFields()).containsExactly("deadline")),
@@ -338,7 +392,21 @@ class ApiContractTest {
               channel -> Answer.of(() -> rpc.call(
                   withHeader(channel, "authorization", "Bearer " + ISSUER.token("caller", rpc.deniedScope).sign()),
                   true)),
-              answer -> answer.hasErrorInfo("PERMISSION_DENIED", "operation"))));
+              answer -> answer.hasErrorInfo("PERMISSION_DENIED", "operation")),
+          Row.of(rpc, Code.UNAVAILABLE, "the database down", Setup.POSTGRES_DOWN,
+              channel -> Answer.of(() -> rpc.call(channel, true)),
+              answer -> assertThat(answer.detail(RetryInfo.class).getRetryDelay().getSeconds()).isPositive()),
+          Row.of(rpc, Code.DEADLINE_EXCEEDED, "USERS_MAX_DEADLINE passing on a locked table", Setup.POSTGRES_MAX_DEADLINE,
+              channel -> {
+                try (var lock = usersTableLocked(Setup.POSTGRES_MAX_DEADLINE)) {
+                  return Answer.of(() -> rpc.call(channel, true));
+                }
+              },
+              // The client's deadline is 10 s: the answer is the server's, which carries the request id.
+              answer -> assertThat(answer.trailers().get(REQUEST_ID)).isNotNull()),
+          Row.of(rpc, Code.INTERNAL, "every query failing (a column renamed)", Setup.POSTGRES_BROKEN,
+              channel -> Answer.of(() -> rpc.call(channel, true)),
+              answer -> assertThat(answer.status().getMessage()).isEqualTo("internal error"))));
     }
     return rows.stream().map(row -> Named.of(
         "%s %s: %s".formatted(row.rpc(), row.status(), row.provokedBy()), row));
