@@ -3,7 +3,6 @@ package dev.users.bootstrap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.FieldMask;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
@@ -44,7 +43,6 @@ import java.util.HashMap;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -223,12 +221,7 @@ class ApiContractTest {
   }
 
   /** One row of the contract: the RPC, the status documented for it, how it is provoked, what it carries. */
-  record Row(Rpc rpc, Code status, String provokedBy, Setup setup, Provocation provocation, Consumer<Answer> carries) {
-    static Row of(Rpc rpc, Code status, String provokedBy, Setup setup, Provocation provocation,
-        Consumer<Answer> carries) {
-      return new Row(rpc, status, provokedBy, setup, provocation, carries);
-    }
-  }
+  record Row(Rpc rpc, Code status, String provokedBy, Setup setup, Provocation provocation, Consumer<Answer> carries) {}
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("contract")
@@ -242,12 +235,12 @@ class ApiContractTest {
   static Stream<Named<Row>> contract() {
     var rows = new ArrayList<Row>();
     rows.addAll(List.of(
-        Row.of(Rpc.CREATE_USER, Code.INVALID_ARGUMENT, "every field invalid", Setup.PLAIN,
+        new Row(Rpc.CREATE_USER, Code.INVALID_ARGUMENT, "every field invalid", Setup.PLAIN,
             channel -> Answer.of(() -> users(channel).createUser(CreateUserRequest.newBuilder()
                 .setEmail("no-at-sign").setDisplayName(" ").setIdempotencyKey("\u00e9").build())),
             answer -> assertThat(answer.badRequestFields())
                 .containsExactlyInAnyOrder("email", "display_name", "idempotency_key")),
-        Row.of(Rpc.CREATE_USER, Code.ALREADY_EXISTS, "an email taken, in other case", Setup.PLAIN,
+        new Row(Rpc.CREATE_USER, Code.ALREADY_EXISTS, "an email taken, in other case", Setup.PLAIN,
             channel -> {
               var email = freshEmail();
               create(channel, email);
@@ -255,21 +248,21 @@ class ApiContractTest {
             },
             answer -> answer.hasErrorInfo("EMAIL_TAKEN", "email")),
 
-        Row.of(Rpc.GET_USER, Code.INVALID_ARGUMENT, "an id that is not a UUID", Setup.PLAIN,
+        new Row(Rpc.GET_USER, Code.INVALID_ARGUMENT, "an id that is not a UUID", Setup.PLAIN,
             channel -> Answer.of(() -> users(channel).getUser(GetUserRequest.newBuilder().setId("42").build())),
             answer -> assertThat(answer.badRequestFields()).containsExactly("id")),
-        Row.of(Rpc.GET_USER, Code.NOT_FOUND, "an id nobody has", Setup.PLAIN,
+        new Row(Rpc.GET_USER, Code.NOT_FOUND, "an id nobody has", Setup.PLAIN,
             channel -> Answer.of(() -> users(channel).getUser(GetUserRequest.newBuilder().setId(absentId()).build())),
             ApiContractTest::namesTheMissingUser),
 
-        Row.of(Rpc.UPDATE_USER, Code.INVALID_ARGUMENT, "a bad id, etag, fields and mask path", Setup.PLAIN,
+        new Row(Rpc.UPDATE_USER, Code.INVALID_ARGUMENT, "an id that is not a UUID and a mask naming an output-only field", Setup.PLAIN,
             channel -> Answer.of(() -> users(channel).updateUser(UpdateUserRequest.newBuilder()
                 .setUser(User.newBuilder().setId("42").setEtag("\u0000").setEmail("no-at-sign").setDisplayName(" "))
                 .setUpdateMask(FieldMask.newBuilder().addPaths("email").addPaths("display_name").addPaths("id"))
                 .build())),
             answer -> assertThat(answer.badRequestFields())
                 .contains("user.id", "update_mask")),
-        Row.of(Rpc.UPDATE_USER, Code.INVALID_ARGUMENT, "a bad etag and new field values", Setup.PLAIN,
+        new Row(Rpc.UPDATE_USER, Code.INVALID_ARGUMENT, "a bad etag and new field values", Setup.PLAIN,
             channel -> {
               var user = create(channel, freshEmail());
               return Answer.of(() -> users(channel).updateUser(UpdateUserRequest.newBuilder()
@@ -279,10 +272,10 @@ class ApiContractTest {
             },
             answer -> assertThat(answer.badRequestFields())
                 .containsExactlyInAnyOrder("user.etag", "user.email", "user.display_name")),
-        Row.of(Rpc.UPDATE_USER, Code.NOT_FOUND, "an id nobody has", Setup.PLAIN,
+        new Row(Rpc.UPDATE_USER, Code.NOT_FOUND, "an id nobody has", Setup.PLAIN,
             channel -> Answer.of(() -> users(channel).updateUser(rename(absentId(), ""))),
             ApiContractTest::namesTheMissingUser),
-        Row.of(Rpc.UPDATE_USER, Code.ALREADY_EXISTS, "another user's email", Setup.PLAIN,
+        new Row(Rpc.UPDATE_USER, Code.ALREADY_EXISTS, "another user's email", Setup.PLAIN,
             channel -> {
               var taken = create(channel, freshEmail()).getEmail();
               var user = create(channel, freshEmail());
@@ -292,7 +285,7 @@ class ApiContractTest {
                   .build()));
             },
             answer -> answer.hasErrorInfo("EMAIL_TAKEN", "email")),
-        Row.of(Rpc.UPDATE_USER, Code.ABORTED, "the etag of an earlier version", Setup.PLAIN,
+        new Row(Rpc.UPDATE_USER, Code.ABORTED, "the etag of an earlier version", Setup.PLAIN,
             channel -> {
               var user = create(channel, freshEmail());
               users(channel).updateUser(rename(user.getId(), user.getEtag()));
@@ -300,14 +293,14 @@ class ApiContractTest {
             },
             answer -> answer.hasErrorInfo("ETAG_MISMATCH", "id")),
 
-        Row.of(Rpc.DELETE_USER, Code.INVALID_ARGUMENT, "a malformed id and etag", Setup.PLAIN,
+        new Row(Rpc.DELETE_USER, Code.INVALID_ARGUMENT, "a malformed id and etag", Setup.PLAIN,
             channel -> Answer.of(() -> users(channel).deleteUser(
                 DeleteUserRequest.newBuilder().setId("42").setEtag("\u0000").build())),
             answer -> assertThat(answer.badRequestFields()).containsExactlyInAnyOrder("id", "etag")),
-        Row.of(Rpc.DELETE_USER, Code.NOT_FOUND, "an id nobody has", Setup.PLAIN,
+        new Row(Rpc.DELETE_USER, Code.NOT_FOUND, "an id nobody has", Setup.PLAIN,
             channel -> Answer.of(() -> users(channel).deleteUser(DeleteUserRequest.newBuilder().setId(absentId()).build())),
             ApiContractTest::namesTheMissingUser),
-        Row.of(Rpc.DELETE_USER, Code.ABORTED, "the etag of an earlier version", Setup.PLAIN,
+        new Row(Rpc.DELETE_USER, Code.ABORTED, "the etag of an earlier version", Setup.PLAIN,
             channel -> {
               var user = create(channel, freshEmail());
               users(channel).updateUser(rename(user.getId(), user.getEtag()));
@@ -316,30 +309,30 @@ class ApiContractTest {
             },
             answer -> answer.hasErrorInfo("ETAG_MISMATCH", "id")),
 
-        Row.of(Rpc.LIST_USERS, Code.INVALID_ARGUMENT, "a negative page_size", Setup.PLAIN,
+        new Row(Rpc.LIST_USERS, Code.INVALID_ARGUMENT, "a negative page_size", Setup.PLAIN,
             channel -> Answer.of(() -> list(channel, ListUsersRequest.newBuilder().setPageSize(-1).build())),
             answer -> assertThat(answer.badRequestFields()).containsExactly("page_size")),
-        Row.of(Rpc.LIST_USERS, Code.INVALID_ARGUMENT, "a malformed page_token", Setup.PLAIN,
+        new Row(Rpc.LIST_USERS, Code.INVALID_ARGUMENT, "a malformed page_token", Setup.PLAIN,
             channel -> Answer.of(() -> list(channel, ListUsersRequest.newBuilder().setPageToken("not a token!").build())),
             answer -> assertThat(answer.badRequestFields()).containsExactly("page_token")),
 
-        Row.of(Rpc.IMPORT_USERS, Code.INVALID_ARGUMENT, "an invalid item (a per-item failure)", Setup.PLAIN,
+        new Row(Rpc.IMPORT_USERS, Code.INVALID_ARGUMENT, "an invalid item (a per-item failure)", Setup.PLAIN,
             channel -> itemFailure(importUsers(channel, List.of(item("no-at-sign")))),
             answer -> assertThat(answer.badRequestFields()).containsExactly("email")),
-        Row.of(Rpc.IMPORT_USERS, Code.ALREADY_EXISTS, "an existing user's email (a per-item failure)", Setup.PLAIN,
+        new Row(Rpc.IMPORT_USERS, Code.ALREADY_EXISTS, "an existing user's email (a per-item failure)", Setup.PLAIN,
             channel -> {
               var email = freshEmail();
               create(channel, email);
               return itemFailure(importUsers(channel, List.of(item(email))));
             },
             answer -> answer.hasErrorInfo("EMAIL_TAKEN", "email")),
-        Row.of(Rpc.IMPORT_USERS, Code.ALREADY_EXISTS, "an earlier item's email (a per-item failure)", Setup.PLAIN,
+        new Row(Rpc.IMPORT_USERS, Code.ALREADY_EXISTS, "an earlier item's email (a per-item failure)", Setup.PLAIN,
             channel -> {
               var email = freshEmail();
               return itemFailure(importUsers(channel, List.of(item(email), item(email.toUpperCase()))));
             },
             answer -> answer.hasErrorInfo("EMAIL_TAKEN", "email")),
-        Row.of(Rpc.IMPORT_USERS, Code.RESOURCE_EXHAUSTED, "one item over USERS_IMPORT_MAX_ITEMS", Setup.IMPORT_CAPPED,
+        new Row(Rpc.IMPORT_USERS, Code.RESOURCE_EXHAUSTED, "one item over USERS_IMPORT_MAX_ITEMS", Setup.IMPORT_CAPPED,
             channel -> Answer.of(() -> importUsers(channel,
                 List.of(item(freshEmail()), item("no-at-sign"), item(freshEmail())))),
             answer -> {
@@ -351,7 +344,7 @@ class ApiContractTest {
               assertThat(processed.getRejectedCount()).isEqualTo(1);
               assertThat(processed.getFailures(0).getIndex()).isEqualTo(1);
             }),
-        Row.of(Rpc.IMPORT_USERS, Code.DEADLINE_EXCEEDED, "a stream open past USERS_IMPORT_MAX_DURATION",
+        new Row(Rpc.IMPORT_USERS, Code.DEADLINE_EXCEEDED, "a stream open past USERS_IMPORT_MAX_DURATION",
             Setup.IMPORT_CAPPED,
             channel -> Answer.of(() -> importUsers(UserServiceGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS),
                 List.of(item(freshEmail())), false)),
@@ -360,20 +353,20 @@ class ApiContractTest {
 
     for (var rpc : Rpc.values()) {
       rows.addAll(List.of(
-          Row.of(rpc, Code.INVALID_ARGUMENT, "an undecodable request message", Setup.PLAIN,
+          new Row(rpc, Code.INVALID_ARGUMENT, "an undecodable request message", Setup.PLAIN,
               channel -> {
                 var outcome = RawCall.send(channel, rpc.fullMethodName(), new Metadata(), List.of(TRUNCATED));
                 return new Answer(StatusProto.fromStatusAndTrailers(outcome.status(), outcome.trailers()),
                     outcome.trailers());
               },
               answer -> assertThat(answer.trailers().get(REQUEST_ID)).isNotNull()),
-          Row.of(rpc, Code.INVALID_ARGUMENT, "no deadline where one is required", Setup.DEADLINE_REQUIRED,
+          new Row(rpc, Code.INVALID_ARGUMENT, "no deadline where one is required", Setup.DEADLINE_REQUIRED,
               channel -> Answer.of(() -> rpc.call(channel, false)),
               answer -> assertThat(answer.badRequestFields()).containsExactly("deadline")),
-          Row.of(rpc, Code.RESOURCE_EXHAUSTED, "metadata over 8 KiB", Setup.PLAIN,
+          new Row(rpc, Code.RESOURCE_EXHAUSTED, "metadata over 8 KiB", Setup.PLAIN,
               channel -> Answer.of(() -> rpc.call(withHeader(channel, "x-padding", "p".repeat(9 * 1024)), true)),
               answer -> assertThat(answer.status().getMessage()).contains("8192")),
-          Row.of(rpc, Code.RESOURCE_EXHAUSTED, "calls over USERS_RATE_LIMIT", Setup.RATE_LIMITED,
+          new Row(rpc, Code.RESOURCE_EXHAUSTED, "calls over USERS_RATE_LIMIT", Setup.RATE_LIMITED,
               channel -> Answer.of(() -> {
                 for (int call = 0; call < 5; call++) {
                   rpc.call(channel, true);
@@ -384,19 +377,19 @@ class ApiContractTest {
                 answer.hasErrorInfo("RATE_LIMIT_EXCEEDED", "limit");
                 assertThat(answer.trailers().get(RETRY_PUSHBACK_MS)).isNotNull();
               }),
-          Row.of(rpc, Code.UNAUTHENTICATED, "no bearer token", Setup.JWT,
+          new Row(rpc, Code.UNAUTHENTICATED, "no bearer token", Setup.JWT,
               channel -> Answer.of(() -> rpc.call(channel, true)),
               answer -> assertThat(answer.status().getMessage()).isEqualTo("a valid bearer token is required")),
-          Row.of(rpc, Code.PERMISSION_DENIED, "a token whose scope does not allow it (" + rpc.deniedScope + ")",
+          new Row(rpc, Code.PERMISSION_DENIED, "a token whose scope does not allow it (" + rpc.deniedScope + ")",
               Setup.JWT,
               channel -> Answer.of(() -> rpc.call(
                   withHeader(channel, "authorization", "Bearer " + ISSUER.token("caller", rpc.deniedScope).sign()),
                   true)),
               answer -> answer.hasErrorInfo("PERMISSION_DENIED", "operation")),
-          Row.of(rpc, Code.UNAVAILABLE, "the database down", Setup.POSTGRES_DOWN,
+          new Row(rpc, Code.UNAVAILABLE, "the database down", Setup.POSTGRES_DOWN,
               channel -> Answer.of(() -> rpc.call(channel, true)),
               answer -> assertThat(answer.detail(RetryInfo.class).getRetryDelay().getSeconds()).isPositive()),
-          Row.of(rpc, Code.DEADLINE_EXCEEDED, "USERS_MAX_DEADLINE passing on a locked table", Setup.POSTGRES_MAX_DEADLINE,
+          new Row(rpc, Code.DEADLINE_EXCEEDED, "USERS_MAX_DEADLINE passing on a locked table", Setup.POSTGRES_MAX_DEADLINE,
               channel -> {
                 try (var lock = usersTableLocked(Setup.POSTGRES_MAX_DEADLINE)) {
                   return Answer.of(() -> rpc.call(channel, true));
@@ -404,7 +397,7 @@ class ApiContractTest {
               },
               // The client's deadline is 10 s: the answer is the server's, which carries the request id.
               answer -> assertThat(answer.trailers().get(REQUEST_ID)).isNotNull()),
-          Row.of(rpc, Code.INTERNAL, "every query failing (a column renamed)", Setup.POSTGRES_BROKEN,
+          new Row(rpc, Code.INTERNAL, "every query failing (a column renamed)", Setup.POSTGRES_BROKEN,
               channel -> Answer.of(() -> rpc.call(channel, true)),
               answer -> assertThat(answer.status().getMessage()).isEqualTo("internal error"))));
     }
