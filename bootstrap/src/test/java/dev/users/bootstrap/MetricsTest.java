@@ -159,18 +159,23 @@ class MetricsTest {
     assertThatThrownBy(this::scrape).isInstanceOf(IOException.class);
   }
 
-  @Test
-  void thePoolReportsItsConnectionsWaitersAndTimeouts() throws Exception {
+  private PostgresTestDatabase startPostgres(Map<String, String> settings) throws IOException {
     var database = PostgresTestDatabase.get();
     schema = database.newSchemaName();
-    start(Map.of(
+    var env = new HashMap<>(settings);
+    env.putAll(Map.of(
         "USERS_STORAGE", "postgres",
         "USERS_DB_URL", database.jdbcUrl(),
         "USERS_DB_USER", database.user(),
         "USERS_DB_PASSWORD", database.password(),
-        "USERS_DB_SCHEMA", schema,
-        "USERS_DB_POOL_SIZE", "1",
-        "USERS_DB_CONNECTION_TIMEOUT", "250ms"));
+        "USERS_DB_SCHEMA", schema));
+    start(env);
+    return database;
+  }
+
+  @Test
+  void thePoolReportsItsConnectionsWaitersAndTimeouts() throws Exception {
+    var database = startPostgres(Map.of("USERS_DB_POOL_SIZE", "1", "USERS_DB_CONNECTION_TIMEOUT", "250ms"));
     var users = UserServiceGrpc.newBlockingStub(channel);
     var id = users.withDeadlineAfter(5, TimeUnit.SECONDS).createUser(CreateUserRequest.newBuilder()
         .setEmail("pool@example.com").setDisplayName("Pool").build()).getUser().getId();
@@ -205,6 +210,36 @@ class MetricsTest {
     assertThat(scraped).anyMatch(line -> line.startsWith("db_client_connection_max{") && line.endsWith(" 1.0"));
     assertThat(scraped).as("the call that found no connection").anyMatch(line ->
         line.startsWith("storage_unavailable_total{") && line.endsWith(" 1.0"));
+  }
+
+  @Test
+  void aCallRefusedOverTheInFlightLimitIsNotCountedAsStorageUnavailable() throws Exception {
+    var database = startPostgres(Map.of("USERS_DB_POOL_SIZE", "2", "USERS_MAX_UNARY_CALLS_IN_FLIGHT", "1"));
+    var users = UserServiceGrpc.newBlockingStub(channel);
+    var id = users.withDeadlineAfter(5, TimeUnit.SECONDS).createUser(CreateUserRequest.newBuilder()
+        .setEmail("limit@example.com").setDisplayName("Limit").build()).getUser().getId();
+    var get = GetUserRequest.newBuilder().setId(id).build();
+
+    Status.Code second;
+    try (var lock = TableLock.ofReadsAndWrites(database, schema);
+        var holder = Executors.newVirtualThreadPerTaskExecutor()) {
+      // The first call holds the only place in flight, waiting on the lock; the second finds none.
+      var first = holder.submit(() -> users.withDeadlineAfter(5, TimeUnit.SECONDS).getUser(get));
+      UsersServiceEndToEndTest.await(() -> scrapeQuietly().stream().anyMatch(line ->
+          line.startsWith("db_client_connection_count{") && line.contains("db_client_connection_state=\"used\"")
+              && line.endsWith(" 1.0")));
+      second = Status.fromThrowable(catchThrowable(() -> users.withDeadlineAfter(5, TimeUnit.SECONDS).getUser(get)))
+          .getCode();
+      lock.release();
+      first.get(5, TimeUnit.SECONDS);
+    }
+    var scraped = scrape();
+
+    assertThat(second).as("the call over the limit").isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(scraped).anyMatch(line -> line.startsWith("grpc_server_call_duration_seconds_count{")
+        && line.contains("grpc_method=\"users.v1.UserService/GetUser\"")
+        && line.contains("grpc_status=\"UNAVAILABLE\"") && line.endsWith(" 1"));
+    assertThat(scraped).noneMatch(line -> line.startsWith("storage_unavailable_total{"));
   }
 
   /** For polling: prints nothing. */
