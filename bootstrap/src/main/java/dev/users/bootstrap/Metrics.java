@@ -2,6 +2,8 @@ package dev.users.bootstrap;
 
 import dev.users.adapter.persistence.PostgresStorage;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.opentelemetry.GrpcOpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -54,6 +56,14 @@ final class Metrics implements AutoCloseable {
   /** Adds grpc.server.call.started, grpc.server.call.duration and the message-size histograms. */
   void instrument(ServerBuilder<?> builder) {
     GrpcOpenTelemetry.newBuilder().sdk(sdk).build().configureServerBuilder(builder);
+  }
+
+  /**
+   * The users API with the service's own counters (users.registered, users.imported, users.rejected,
+   * users.deleted, storage.unavailable); to be wrapped by the in-flight limit, not to wrap it.
+   */
+  ServerServiceDefinition count(ServerServiceDefinition usersApi) {
+    return ServerInterceptors.intercept(usersApi, new UserCounters(sdk.getMeter("users-service")));
   }
 
   /** Adds the pool's db.client.connection.* instruments. */

@@ -162,10 +162,10 @@ final class UsersServer {
         config.imports());
 
     var limits = config.limits();
+    var usersApi = CallInterceptors.usersApi(RequestDecoding.guard(service), authentication(config, scheduler),
+        config.deadlines(), config.rateLimit(), config.imports(), scheduler);
     var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config, scheduler))
-        .addService(ServerInterceptors.intercept(
-            CallInterceptors.usersApi(RequestDecoding.guard(service), authentication(config, scheduler),
-                config.deadlines(), config.rateLimit(), config.imports(), scheduler),
+        .addService(ServerInterceptors.intercept(metrics.map(m -> m.count(usersApi)).orElse(usersApi),
             new InFlightLimitInterceptor(limits.maxUnaryCallsInFlight())))
         .addService(ServerInterceptors.intercept(RequestDecoding.guard(health.getHealthService()), watches))
         // Virtual threads: a call blocked on storage holds no platform thread, and the thread count

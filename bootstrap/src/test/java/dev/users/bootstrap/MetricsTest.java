@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.users.adapter.persistence.PostgresTestDatabase;
 import dev.users.adapter.persistence.TableLock;
 import dev.users.api.v1.CreateUserRequest;
+import dev.users.api.v1.DeleteUserRequest;
 import dev.users.api.v1.GetUserRequest;
+import dev.users.api.v1.ImportUsersRequest;
 import dev.users.api.v1.UserServiceGrpc;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -100,6 +102,40 @@ class MetricsTest {
   }
 
   @Test
+  void usersRegisteredImportedRejectedByReasonAndDeletedAreCounted() throws Exception {
+    startInMemory();
+    var users = UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+    var create = CreateUserRequest.newBuilder().setEmail("counted@example.com").setDisplayName("Counted").build();
+    var created = users.createUser(create).getUser();
+    assertThatThrownBy(() -> users.createUser(create)).isInstanceOfSatisfying(StatusRuntimeException.class,
+        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
+    assertThatThrownBy(() -> users.createUser(CreateUserRequest.newBuilder().setEmail("not an email").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    var imported = UsersServiceEndToEndTest.importUsers(channel, List.of(
+        ImportUsersRequest.newBuilder().setEmail("first@example.com").setDisplayName("First").build(),
+        ImportUsersRequest.newBuilder().setEmail("second@example.com").setDisplayName("Second").build(),
+        ImportUsersRequest.newBuilder().setEmail("counted@example.com").setDisplayName("Taken").build(),
+        ImportUsersRequest.newBuilder().setEmail("").setDisplayName("No email").build()));
+    users.deleteUser(DeleteUserRequest.newBuilder().setId(created.getId()).build());
+    assertThatThrownBy(() -> users.deleteUser(DeleteUserRequest.newBuilder().setId(created.getId()).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+
+    var scraped = scrape();
+
+    assertThat(imported.getCreatedCount()).isEqualTo(2);
+    assertThat(scraped).anyMatch(line -> line.startsWith("users_registered_total{") && line.endsWith(" 3.0"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("users_imported_total{") && line.endsWith(" 2.0"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("users_rejected_total{")
+        && line.contains("reason=\"EMAIL_TAKEN\"") && line.endsWith(" 2.0"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("users_rejected_total{")
+        && line.contains("reason=\"INVALID_ARGUMENT\"") && line.endsWith(" 2.0"));
+    assertThat(scraped).anyMatch(line -> line.startsWith("users_deleted_total{") && line.endsWith(" 1.0"));
+    assertThat(scraped).noneMatch(line -> line.startsWith("storage_unavailable_total{"));
+  }
+
+  @Test
   void theJvmsMemoryGarbageCollectionAndThreadsAreScraped() throws Exception {
     startInMemory();
     // GC durations come from the JVM's notifications after each collection, so make sure there was one.
@@ -123,18 +159,23 @@ class MetricsTest {
     assertThatThrownBy(this::scrape).isInstanceOf(IOException.class);
   }
 
-  @Test
-  void thePoolReportsItsConnectionsWaitersAndTimeouts() throws Exception {
+  private PostgresTestDatabase startPostgres(Map<String, String> settings) throws IOException {
     var database = PostgresTestDatabase.get();
     schema = database.newSchemaName();
-    start(Map.of(
+    var env = new HashMap<>(settings);
+    env.putAll(Map.of(
         "USERS_STORAGE", "postgres",
         "USERS_DB_URL", database.jdbcUrl(),
         "USERS_DB_USER", database.user(),
         "USERS_DB_PASSWORD", database.password(),
-        "USERS_DB_SCHEMA", schema,
-        "USERS_DB_POOL_SIZE", "1",
-        "USERS_DB_CONNECTION_TIMEOUT", "250ms"));
+        "USERS_DB_SCHEMA", schema));
+    start(env);
+    return database;
+  }
+
+  @Test
+  void thePoolReportsItsConnectionsWaitersAndTimeouts() throws Exception {
+    var database = startPostgres(Map.of("USERS_DB_POOL_SIZE", "1", "USERS_DB_CONNECTION_TIMEOUT", "250ms"));
     var users = UserServiceGrpc.newBlockingStub(channel);
     var id = users.withDeadlineAfter(5, TimeUnit.SECONDS).createUser(CreateUserRequest.newBuilder()
         .setEmail("pool@example.com").setDisplayName("Pool").build()).getUser().getId();
@@ -167,6 +208,38 @@ class MetricsTest {
     assertThat(scraped).anyMatch(line -> line.startsWith("db_client_connection_pending_requests{")
         && line.endsWith(" 0.0"));
     assertThat(scraped).anyMatch(line -> line.startsWith("db_client_connection_max{") && line.endsWith(" 1.0"));
+    assertThat(scraped).as("the call that found no connection").anyMatch(line ->
+        line.startsWith("storage_unavailable_total{") && line.endsWith(" 1.0"));
+  }
+
+  @Test
+  void aCallRefusedOverTheInFlightLimitIsNotCountedAsStorageUnavailable() throws Exception {
+    var database = startPostgres(Map.of("USERS_DB_POOL_SIZE", "2", "USERS_MAX_UNARY_CALLS_IN_FLIGHT", "1"));
+    var users = UserServiceGrpc.newBlockingStub(channel);
+    var id = users.withDeadlineAfter(5, TimeUnit.SECONDS).createUser(CreateUserRequest.newBuilder()
+        .setEmail("limit@example.com").setDisplayName("Limit").build()).getUser().getId();
+    var get = GetUserRequest.newBuilder().setId(id).build();
+
+    Status.Code second;
+    try (var lock = TableLock.ofReadsAndWrites(database, schema);
+        var holder = Executors.newVirtualThreadPerTaskExecutor()) {
+      // The first call holds the only place in flight, waiting on the lock; the second finds none.
+      var first = holder.submit(() -> users.withDeadlineAfter(5, TimeUnit.SECONDS).getUser(get));
+      UsersServiceEndToEndTest.await(() -> scrapeQuietly().stream().anyMatch(line ->
+          line.startsWith("db_client_connection_count{") && line.contains("db_client_connection_state=\"used\"")
+              && line.endsWith(" 1.0")));
+      second = Status.fromThrowable(catchThrowable(() -> users.withDeadlineAfter(5, TimeUnit.SECONDS).getUser(get)))
+          .getCode();
+      lock.release();
+      first.get(5, TimeUnit.SECONDS);
+    }
+    var scraped = scrape();
+
+    assertThat(second).as("the call over the limit").isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(scraped).anyMatch(line -> line.startsWith("grpc_server_call_duration_seconds_count{")
+        && line.contains("grpc_method=\"users.v1.UserService/GetUser\"")
+        && line.contains("grpc_status=\"UNAVAILABLE\"") && line.endsWith(" 1"));
+    assertThat(scraped).noneMatch(line -> line.startsWith("storage_unavailable_total{"));
   }
 
   /** For polling: prints nothing. */
@@ -186,7 +259,8 @@ class MetricsTest {
     lines.stream()
         .filter(line -> line.startsWith("grpc_server_call_") && !line.contains("_bucket{")
             || line.startsWith("db_client_connection_") || line.startsWith("jvm_memory_used_bytes")
-            || line.startsWith("jvm_gc_duration_seconds_count") || line.startsWith("jvm_thread_count"))
+            || line.startsWith("jvm_gc_duration_seconds_count") || line.startsWith("jvm_thread_count")
+            || line.startsWith("users_") || line.startsWith("storage_"))
         .forEach(line -> System.out.println("scraped: " + line));
     return lines;
   }
