@@ -3,6 +3,7 @@ package dev.users.bootstrap;
 import dev.users.adapter.persistence.PostgresStorage;
 import dev.users.adapter.persistence.memory.InMemoryUserRepository;
 import dev.users.application.port.UserRepository;
+import io.opentelemetry.api.OpenTelemetry;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
@@ -19,10 +20,15 @@ record Storage(UserRepository users, BooleanSupplier isAvailable, AutoCloseable 
    * with a {@link dev.users.adapter.persistence.StorageStartupException} if it cannot.
    */
   static Storage open(Config config) {
+    return open(config, OpenTelemetry.noop());
+  }
+
+  /** As {@link #open(Config)}, with a span per SQL statement traced by openTelemetry. */
+  static Storage open(Config config, OpenTelemetry openTelemetry) {
     return switch (config.storage()) {
       case MEMORY -> new Storage(new InMemoryUserRepository(), () -> true, () -> {}, "memory");
       case POSTGRES -> {
-        var postgres = PostgresStorage.open(config.postgres());
+        var postgres = PostgresStorage.open(config.postgres(), openTelemetry);
         yield new Storage(postgres.users(), postgres::isAvailable, postgres,
             "postgres " + config.postgres().jdbcUrl() + " schema " + config.postgres().schema());
       }

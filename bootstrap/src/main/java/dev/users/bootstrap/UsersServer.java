@@ -8,6 +8,7 @@ import dev.users.adapter.grpc.JwksFile;
 import dev.users.adapter.grpc.JwtAuthenticator;
 import dev.users.adapter.grpc.MetadataLimitInterceptor;
 import dev.users.adapter.grpc.RequestDecoding;
+import dev.users.adapter.grpc.TracingInterceptor;
 import dev.users.adapter.grpc.UserGrpcService;
 import dev.users.api.v1.UserServiceGrpc;
 import dev.users.application.delete.DeleteUserService;
@@ -25,6 +26,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -94,11 +96,18 @@ final class UsersServer {
    * @throws UncheckedIOException when the port cannot be bound
    */
   static UsersServer start(Config config) {
-    return start(config, Storage.open(config), HEALTH_CHECK_INTERVAL);
+    var openTelemetry = Tracing.fromEnvironment(System.getenv());
+    return start(config, Storage.open(config, openTelemetry), HEALTH_CHECK_INTERVAL, openTelemetry);
   }
 
   /** Starts serving on storage that is already open; the server closes it when it stops. */
   static UsersServer start(Config config, Storage storage, Duration healthCheckInterval) {
+    return start(config, storage, healthCheckInterval, OpenTelemetry.noop());
+  }
+
+  /** As {@link #start(Config, Storage, Duration)}, with a span per call traced by openTelemetry. */
+  static UsersServer start(Config config, Storage storage, Duration healthCheckInterval,
+      OpenTelemetry openTelemetry) {
     Optional<Metrics> metrics;
     try {
       metrics = config.metricsPort().map(Metrics::start);
@@ -115,7 +124,7 @@ final class UsersServer {
     try {
       var health = new HealthStatusManager();
       var watches = new HealthWatches();
-      var server = buildServer(config, storage, health, watches, scheduler, metrics).start();
+      var server = buildServer(config, storage, health, watches, scheduler, metrics, openTelemetry).start();
       Optional<Server> probes;
       try {
         probes = startProbes(config, health);
@@ -148,7 +157,8 @@ final class UsersServer {
   }
 
   private static Server buildServer(Config config, Storage storage, HealthStatusManager health,
-      HealthWatches watches, ScheduledExecutorService scheduler, Optional<Metrics> metrics) throws IOException {
+      HealthWatches watches, ScheduledExecutorService scheduler, Optional<Metrics> metrics,
+      OpenTelemetry openTelemetry) throws IOException {
     var clock = Clock.systemUTC();
     var ids = new TimeOrderedUserIdGenerator();
     var users = storage.users();
@@ -195,6 +205,8 @@ final class UsersServer {
     }
     builder.intercept(new MetadataLimitInterceptor(METADATA_LIMIT));
     CallInterceptors.installOn(builder);
+    // Outermost: the span covers the whole call, and the access log line carries its trace id.
+    builder.intercept(new TracingInterceptor(openTelemetry, UserServiceGrpc.SERVICE_NAME));
     metrics.ifPresent(m -> m.instrument(builder));
     return builder.build();
   }

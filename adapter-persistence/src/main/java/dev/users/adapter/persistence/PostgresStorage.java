@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import dev.users.application.port.UserRepository;
+import io.opentelemetry.api.OpenTelemetry;
 import java.sql.SQLException;
 import java.time.Duration;
 import javax.sql.DataSource;
@@ -13,6 +14,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.SqlStatements;
 import org.jdbi.v3.core.statement.StatementExceptions;
 import org.jdbi.v3.core.statement.StatementExceptions.MessageRendering;
+import org.jdbi.v3.opentelemetry.JdbiOpenTelemetryPlugin;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -28,10 +30,15 @@ public final class PostgresStorage implements AutoCloseable {
   private final UserRepository users;
   private final StorageMonitor monitor;
 
-  private PostgresStorage(HikariDataSource pool, AbortableConnections physical, PostgresSettings settings) {
+  private PostgresStorage(HikariDataSource pool, AbortableConnections physical, PostgresSettings settings,
+      OpenTelemetry openTelemetry) {
     this.pool = pool;
     this.users = new JdbiUserRepository(Jdbi.create(pool)
-        .configure(SqlStatements.class, statements -> statements.addCustomizer(new CallScopeStatementCustomizer()))
+        // A span per statement, child of the call's. JDBI puts the bound values (emails, names) in
+        // it by default; traces, like logs, keep no personal data.
+        .installPlugin(new JdbiOpenTelemetryPlugin(openTelemetry))
+        .configure(SqlStatements.class, statements -> statements.addCustomizer(new CallScopeStatementCustomizer())
+            .setIncludeBindingsInTelemetry(false))
         // Jdbi's default message names the statement's bound values (emails, names); an
         // unexpected failure is logged with its message, and logs keep no personal data.
         .configure(StatementExceptions.class, exceptions -> exceptions.setMessageRendering(MessageRendering.NONE)));
@@ -53,12 +60,17 @@ public final class PostgresStorage implements AutoCloseable {
    *     timeout, or the schema cannot be migrated
    */
   public static PostgresStorage open(PostgresSettings settings) {
+    return open(settings, OpenTelemetry.noop());
+  }
+
+  /** As {@link #open(PostgresSettings)}, with a span per SQL statement traced by openTelemetry. */
+  public static PostgresStorage open(PostgresSettings settings, OpenTelemetry openTelemetry) {
     var physical = new AbortableConnections(requestConnections(settings));
     var pool = new HikariDataSource(poolConfig(settings, physical));
     try {
       checkConnection(pool, settings);
       migrate(settings);
-      return new PostgresStorage(pool, physical, settings);
+      return new PostgresStorage(pool, physical, settings, openTelemetry);
     } catch (RuntimeException e) {
       pool.close();
       throw e;
