@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The used heap of another JVM, sampled by {@code jstat -gc <pid> <interval>}: jstat reads the
@@ -24,12 +25,19 @@ final class JvmHeap implements AutoCloseable {
   }
 
   /** Starts sampling {@code pid} every {@code intervalMillis}, into {@code log}. */
-  static JvmHeap sample(long pid, int intervalMillis, Path log) throws IOException {
+  static JvmHeap sample(long pid, int intervalMillis, Path log) throws IOException, InterruptedException {
     var java = Path.of(ProcessHandle.current().info().command().orElse("java"));
     var jstat = java.resolveSibling("jstat").toString();
     Files.deleteIfExists(log);
-    return new JvmHeap(ChildProcess.start("jstat", List.of(jstat, "-gc", Long.toString(pid), intervalMillis + "ms"),
+    var heap = new JvmHeap(ChildProcess.start("jstat", List.of(jstat, "-gc", Long.toString(pid), intervalMillis + "ms"),
         log.getParent(), Map.of(), log));
+    // jstat is a JVM of its own, slower to start than a short phase lasts: the phase waits for its
+    // first sample (or its failure, which leaves the heap unknown, not the run failed).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (heap.jstat.isAlive() && heap.peakKib().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    return heap;
   }
 
   /** The highest used heap of the samples so far, in KiB; empty when jstat printed none. */
