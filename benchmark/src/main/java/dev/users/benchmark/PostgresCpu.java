@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 /**
@@ -108,7 +110,17 @@ final class PostgresCpu {
     }
   }
 
+  /**
+   * A backend that has exited but is not yet reaped shows no CPU time of its own, and not yet in
+   * the postmaster's {@code cutime} either (a pgbench client's backend, just after pgbench ends).
+   * The total is read once the postmaster has reaped them, within a bounded wait.
+   */
   private long allTicks() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (System.nanoTime() < deadline && children().stream()
+        .anyMatch(child -> ProcStat.read(child).map(ProcStat::zombie).orElse(false))) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+    }
     var self = ProcStat.read(postmaster).orElseThrow(
         () -> new IllegalStateException("the PostgreSQL postmaster " + postmaster + " has exited"));
     long ticks = self.ticks() + self.reapedChildrenTicks();

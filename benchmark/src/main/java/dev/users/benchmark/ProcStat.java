@@ -14,7 +14,7 @@ import java.util.Optional;
  *
  * @see <a href="https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html">proc_pid_stat(5)</a>
  */
-record ProcStat(long pid, String comm, long ppid, long utime, long stime, long cutime, long cstime) {
+record ProcStat(long pid, String comm, char state, long ppid, long utime, long stime, long cutime, long cstime) {
 
   /** {@code getconf CLK_TCK}: 100 on every Linux architecture the JDK runs on. */
   static final int CLOCK_TICKS_PER_SECOND = 100;
@@ -38,8 +38,13 @@ record ProcStat(long pid, String comm, long ppid, long utime, long stime, long c
     if (rest.length < 15) {
       throw new IllegalArgumentException("too few fields in /proc/<pid>/stat line: " + line);
     }
-    return new ProcStat(pid, line.substring(open + 1, close), Long.parseLong(rest[1]),
+    return new ProcStat(pid, line.substring(open + 1, close), rest[0].charAt(0), Long.parseLong(rest[1]),
         Long.parseLong(rest[11]), Long.parseLong(rest[12]), Long.parseLong(rest[13]), Long.parseLong(rest[14]));
+  }
+
+  /** Exited, and not yet waited for by its parent. */
+  boolean zombie() {
+    return state == 'Z';
   }
 
   /** The process's own CPU time, user and system, in ticks. */

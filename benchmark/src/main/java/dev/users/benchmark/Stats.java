@@ -17,12 +17,8 @@ final class Stats {
     return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
   }
 
-  /** The median of {@code figure} over {@code items}; NaN when an item has no such figure. */
+  /** The median of {@code figure} over {@code items}. */
   static <T> double median(List<T> items, ToDoubleFunction<T> figure) {
-    try {
-      return median(items.stream().map(item -> figure.applyAsDouble(item)).toList());
-    } catch (NullPointerException absent) {
-      return Double.NaN;
-    }
+    return median(items.stream().map(item -> figure.applyAsDouble(item)).toList());
   }
 }

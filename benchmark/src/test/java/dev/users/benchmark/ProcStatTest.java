@@ -18,9 +18,15 @@ class ProcStatTest {
 
     assertThat(stat.pid()).isEqualTo(4242);
     assertThat(stat.comm()).isEqualTo("java (main) x");
+    assertThat(stat.zombie()).isFalse();
     assertThat(stat.ppid()).isEqualTo(4200);
     assertThat(stat.ticks()).isEqualTo(1530 + 271);
     assertThat(stat.reapedChildrenTicks()).isEqualTo(7 + 9);
+  }
+
+  @Test
+  void aProcessInStateZIsAZombie() {
+    assertThat(ProcStat.parse(LINE.replace(") S 4200", ") Z 4200")).zombie()).isTrue();
   }
 
   @Test
