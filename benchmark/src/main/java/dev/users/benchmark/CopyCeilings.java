@@ -1,11 +1,8 @@
-package dev.users.bootstrap;
+package dev.users.benchmark;
 
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.UUID;
 import org.postgresql.PGConnection;
@@ -19,29 +16,30 @@ import org.postgresql.copy.PGCopyOutputStream;
  */
 final class CopyCeilings {
 
-  private final String jdbcUrl;
-  private final String user;
-  private final String password;
+  private final ScratchDatabase database;
   private final String schema;
 
   /** @param schema the service's schema, holding its {@code users} table */
-  CopyCeilings(String jdbcUrl, String user, String password, String schema) {
-    this.jdbcUrl = jdbcUrl;
-    this.user = user;
-    this.password = password;
+  CopyCeilings(ScratchDatabase database, String schema) {
+    this.database = database;
     this.schema = schema;
+  }
+
+  /** Rows and the seconds they took. */
+  record Copied(long rows, double seconds) {
+    double rowsPerSecond() {
+      return rows / seconds;
+    }
   }
 
   /**
    * Copies {@code count} rows like the ones ImportUsers stores (random id, email, canonical email,
    * name, timestamps, version) in text format into a fresh copy of {@code users} with all its
    * indexes and constraints, in a scratch schema dropped afterwards.
-   *
-   * @return rows per second
    */
-  double copyIn(int count) throws Exception {
+  Copied copyIn(int count) throws Exception {
     var scratch = schema + "_copy";
-    try (var connection = connect(); var statement = connection.createStatement()) {
+    try (var connection = database.connect(); var statement = connection.createStatement()) {
       statement.execute("CREATE SCHEMA " + scratch);
       statement.execute("CREATE TABLE " + scratch + ".users (LIKE " + schema + ".users INCLUDING ALL)");
       try {
@@ -63,24 +61,16 @@ final class CopyCeilings {
                 .append('1').append('\n');
           }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        LoadBenchmark.report("COPY in", "%,d rows in %.1f s: %,.0f rows/s (ceiling of ImportUsers)",
-            count, seconds, count / seconds);
-        return count / seconds;
+        return new Copied(count, (System.nanoTime() - start) / 1e9);
       } finally {
         statement.execute("DROP SCHEMA " + scratch + " CASCADE");
       }
     }
   }
 
-  /**
-   * Reads every stored user, the columns ListUsers sends, in id order, row by row through the
-   * driver's copy API.
-   *
-   * @return rows per second
-   */
-  double copyOut() throws Exception {
-    try (var connection = connect()) {
+  /** Reads every stored user, the columns ListUsers sends, in id order, row by row through the driver. */
+  Copied copyOut() throws Exception {
+    try (var connection = database.connect()) {
       long start = System.nanoTime();
       var copy = connection.unwrap(PGConnection.class).getCopyAPI().copyOut(
           "COPY (SELECT id, email, display_name, create_time, update_time, version FROM " + schema
@@ -89,14 +79,7 @@ final class CopyCeilings {
       while (copy.readFromCopy() != null) {
         rows++;
       }
-      double seconds = (System.nanoTime() - start) / 1e9;
-      LoadBenchmark.report("COPY out", "%,d rows in %.1f s: %,.0f rows/s (ceiling of ListUsers)",
-          rows, seconds, rows / seconds);
-      return rows / seconds;
+      return new Copied(rows, (System.nanoTime() - start) / 1e9);
     }
-  }
-
-  private Connection connect() throws SQLException {
-    return DriverManager.getConnection(jdbcUrl, user, password);
   }
 }
