@@ -33,17 +33,19 @@ public final class PostgresStorage implements AutoCloseable {
   private PostgresStorage(HikariDataSource pool, AbortableConnections physical, PostgresSettings settings,
       OpenTelemetry openTelemetry) {
     this.pool = pool;
+    var answers = new AnswerClock();
     this.users = new JdbiUserRepository(Jdbi.create(pool)
         // A span per statement, child of the call's. JDBI puts the bound values (emails, names) in
         // it by default; traces, like logs, keep no personal data.
         .installPlugin(new JdbiOpenTelemetryPlugin(openTelemetry))
         .configure(SqlStatements.class, statements -> statements.addCustomizer(new CallScopeStatementCustomizer())
+            .addCustomizer(answers)
             .setIncludeBindingsInTelemetry(false))
         // Jdbi's default message names the statement's bound values (emails, names); an
         // unexpected failure is logged with its message, and logs keep no personal data.
         .configure(StatementExceptions.class, exceptions -> exceptions.setMessageRendering(MessageRendering.NONE)));
     this.monitor = new StorageMonitor(monitorConnections(settings), settings.displayedUrl(),
-        settings.connectionTimeout(), () -> {
+        settings.connectionTimeout(), answers::lastAnswerNanos, () -> {
           // Idle connections are dead too; in-use ones are aborted so that their calls fail now
           // rather than at the socket timeout.
           pool.getHikariPoolMXBean().softEvictConnections();

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +20,11 @@ import org.slf4j.LoggerFactory;
  * <p>An outage is logged once when it starts, with its cause, and once when it ends, with its
  * duration; when it starts, {@code onLoss} runs, so that calls blocked on the lost database can be
  * failed at once.
+ *
+ * <p>A probe that goes unanswered is an outage only if the database answered no statement of the
+ * pool since the probe began either. On a machine saturated with work the probe's thread may not
+ * run in time while the database serves calls at full speed; a real silence stops those answers
+ * too, so it is still seen, at worst one probe later.
  */
 final class StorageMonitor implements AutoCloseable {
 
@@ -39,6 +45,7 @@ final class StorageMonitor implements AutoCloseable {
   private final DataSource connections;
   private final String where;
   private final int probeTimeoutMillis;
+  private final LongSupplier lastAnswerNanos;
   private final Runnable onLoss;
   private final ScheduledExecutorService schedule;
   private volatile boolean available = true;
@@ -51,11 +58,16 @@ final class StorageMonitor implements AutoCloseable {
    * @param where the database as logs should name it
    * @param probeTimeout how long a trivial query may take before the database counts as silent;
    *     at most a second is used
+   * @param lastAnswerNanos when, in {@link System#nanoTime()}, the database last answered a
+   *     statement on another connection: a probe that times out is an outage only if nothing was
+   *     answered since it started
    */
-  StorageMonitor(DataSource connections, String where, Duration probeTimeout, Runnable onLoss) {
+  StorageMonitor(DataSource connections, String where, Duration probeTimeout, LongSupplier lastAnswerNanos,
+      Runnable onLoss) {
     this.connections = connections;
     this.where = where;
     this.probeTimeoutMillis = (int) Math.min(probeTimeout.toMillis(), LONGEST_PROBE.toMillis());
+    this.lastAnswerNanos = lastAnswerNanos;
     this.onLoss = onLoss;
     this.schedule = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
         .name("users-storage-monitor")
@@ -86,7 +98,16 @@ final class StorageMonitor implements AutoCloseable {
 
   private void check() {
     try {
-      judge(probe());
+      long probeStarted = System.nanoTime();
+      var failure = probe();
+      if (failure != null && timedOut(failure) && lastAnswerNanos.getAsLong() - probeStarted > 0) {
+        // Silent to the probe, yet answering the pool: a machine too busy to run the probe in
+        // time, not a database gone. Aborting the calls it is answering would turn load into
+        // failures.
+        log.debug("storage probe timed out while PostgreSQL at {} answered statements; not an outage", where);
+        failure = null;
+      }
+      judge(failure);
     } catch (RuntimeException e) {
       // A scheduled task that throws is never run again: monitoring must outlive its own bugs.
       log.error("storage monitor failed; probing again in {} ms", INTERVAL.toMillis(), e);
