@@ -12,7 +12,11 @@ import sun.misc.Signal;
  * Starts the service from environment variables and stops it gracefully on SIGTERM or SIGINT.
  *
  * <p>Exit codes: 0 after a clean shutdown, 1 when start-up fails (database unreachable, port
- * taken), 2 for a bad configuration.
+ * taken), 2 for a bad configuration or an unknown argument.
+ *
+ * <p>The documented launch is {@code bin/users-service}, which runs this on a JDK 21 or newer with
+ * the JVM options chosen for the service and, on JDK 25, its AOT cache. With the single argument
+ * {@value AotTraining#ARGUMENT} it trains that cache instead of serving: see {@link AotTraining}.
  */
 public final class Main {
 
@@ -21,6 +25,20 @@ public final class Main {
   public static void main(String[] args) throws InterruptedException {
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
+
+    if (args.length == 1 && args[0].equals(AotTraining.ARGUMENT)) {
+      AotTraining.run(System.getenv());
+      // grpc-java's and HikariCP's threads may outlive their owners by a moment; the JVM writes the
+      // AOT cache as it exits.
+      System.exit(0);
+      return;
+    }
+    if (args.length > 0) {
+      System.err.println("users-service: unknown argument \"" + args[0] + "\"; the service takes none"
+          + " (settings are environment variables)");
+      System.exit(2);
+      return;
+    }
 
     Config config;
     try {
