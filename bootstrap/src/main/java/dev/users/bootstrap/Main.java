@@ -3,6 +3,7 @@ package dev.users.bootstrap;
 import dev.users.adapter.persistence.StorageStartupException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
@@ -50,32 +51,42 @@ public final class Main {
     }
 
     Logger log = LoggerFactory.getLogger(Main.class);
-    UsersServer server;
-    try {
-      server = UsersServer.start(config);
-    } catch (StorageStartupException | UncheckedIOException e) {
-      log.error("users-service cannot start: {}", e.getMessage());
-      System.exit(1);
-      return;
-    }
     // The JVM's own handling of SIGTERM and SIGINT runs the shutdown hooks and then exits with
     // 128 + the signal, whatever they do; only replacing its handler lets a clean shutdown end
     // with the documented 0. sun.misc.Signal (module jdk.unsupported) is the JDK's only way to do
     // that; halting with 0 from a hook instead would cut short the other hooks. The hook stays for
     // every other way the JVM may end (SIGHUP, System.exit elsewhere), where it stops the server
-    // just the same.
+    // just the same. The handlers are in place before the server logs that it listens, so that a
+    // signal sent on that line gets the clean shutdown; one that arrives earlier, during start-up,
+    // ends the process as the JVM would have, with 128 + the signal.
+    var running = new AtomicReference<UsersServer>();
     for (var name : List.of("TERM", "INT")) {
       Signal.handle(new Signal(name), signal -> {
-        server.stop();
+        var started = running.get();
+        if (started == null) {
+          System.exit(128 + signal.getNumber());
+        }
+        started.stop();
         System.exit(0);
       });
     }
     // Logging stops after the server, so that the access lines still queued and the last line
     // ("stopped") are written.
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("users-shutdown").unstarted(() -> {
-      server.stop();
+      var started = running.get();
+      if (started != null) {
+        started.stop();
+      }
       Logging.stop();
     }));
+    UsersServer server;
+    try {
+      server = UsersServer.start(config, running::set);
+    } catch (StorageStartupException | UncheckedIOException e) {
+      log.error("users-service cannot start: {}", e.getMessage());
+      System.exit(1);
+      return;
+    }
     server.awaitTermination();
   }
 }
