@@ -3,6 +3,7 @@ package dev.users.bootstrap;
 import dev.users.adapter.persistence.StorageStartupException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
@@ -12,7 +13,11 @@ import sun.misc.Signal;
  * Starts the service from environment variables and stops it gracefully on SIGTERM or SIGINT.
  *
  * <p>Exit codes: 0 after a clean shutdown, 1 when start-up fails (database unreachable, port
- * taken), 2 for a bad configuration.
+ * taken), 2 for a bad configuration or an unknown argument.
+ *
+ * <p>The documented launch is {@code bin/users-service}, which runs this on a JDK 21 or newer with
+ * the JVM options chosen for the service and, on JDK 25, its AOT cache. With the single argument
+ * {@value AotTraining#ARGUMENT} it trains that cache instead of serving: see {@link AotTraining}.
  */
 public final class Main {
 
@@ -21,6 +26,20 @@ public final class Main {
   public static void main(String[] args) throws InterruptedException {
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
+
+    if (args.length == 1 && args[0].equals(AotTraining.ARGUMENT)) {
+      AotTraining.run(System.getenv());
+      // grpc-java's and HikariCP's threads may outlive their owners by a moment; the JVM writes the
+      // AOT cache as it exits.
+      System.exit(0);
+      return;
+    }
+    if (args.length > 0) {
+      System.err.println("users-service: unknown argument \"" + args[0] + "\"; the service takes none"
+          + " (settings are environment variables)");
+      System.exit(2);
+      return;
+    }
 
     Config config;
     try {
@@ -32,32 +51,42 @@ public final class Main {
     }
 
     Logger log = LoggerFactory.getLogger(Main.class);
-    UsersServer server;
-    try {
-      server = UsersServer.start(config);
-    } catch (StorageStartupException | UncheckedIOException e) {
-      log.error("users-service cannot start: {}", e.getMessage());
-      System.exit(1);
-      return;
-    }
     // The JVM's own handling of SIGTERM and SIGINT runs the shutdown hooks and then exits with
     // 128 + the signal, whatever they do; only replacing its handler lets a clean shutdown end
     // with the documented 0. sun.misc.Signal (module jdk.unsupported) is the JDK's only way to do
     // that; halting with 0 from a hook instead would cut short the other hooks. The hook stays for
     // every other way the JVM may end (SIGHUP, System.exit elsewhere), where it stops the server
-    // just the same.
+    // just the same. The handlers are in place before the server logs that it listens, so that a
+    // signal sent on that line gets the clean shutdown; one that arrives earlier, during start-up,
+    // ends the process as the JVM would have, with 128 + the signal.
+    var running = new AtomicReference<UsersServer>();
     for (var name : List.of("TERM", "INT")) {
       Signal.handle(new Signal(name), signal -> {
-        server.stop();
+        var started = running.get();
+        if (started == null) {
+          System.exit(128 + signal.getNumber());
+        }
+        started.stop();
         System.exit(0);
       });
     }
     // Logging stops after the server, so that the access lines still queued and the last line
     // ("stopped") are written.
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("users-shutdown").unstarted(() -> {
-      server.stop();
+      var started = running.get();
+      if (started != null) {
+        started.stop();
+      }
       Logging.stop();
     }));
+    UsersServer server;
+    try {
+      server = UsersServer.start(config, running::set);
+    } catch (StorageStartupException | UncheckedIOException e) {
+      log.error("users-service cannot start: {}", e.getMessage());
+      System.exit(1);
+      return;
+    }
     server.awaitTermination();
   }
 }

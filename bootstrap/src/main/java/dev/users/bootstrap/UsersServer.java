@@ -38,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,8 +97,16 @@ final class UsersServer {
    * @throws UncheckedIOException when the port cannot be bound
    */
   static UsersServer start(Config config) {
+    return start(config, server -> {});
+  }
+
+  /**
+   * As {@link #start(Config)}; {@code started} gets the server once it serves and before it logs
+   * that it listens, the line operators and tests wait for.
+   */
+  static UsersServer start(Config config, Consumer<UsersServer> started) {
     var openTelemetry = Tracing.fromEnvironment(System.getenv());
-    return start(config, Storage.open(config, openTelemetry), HEALTH_CHECK_INTERVAL, openTelemetry);
+    return start(config, Storage.open(config, openTelemetry), HEALTH_CHECK_INTERVAL, openTelemetry, started);
   }
 
   /** Starts serving on storage that is already open; the server closes it when it stops. */
@@ -108,6 +117,11 @@ final class UsersServer {
   /** As {@link #start(Config, Storage, Duration)}, with a span per call traced by openTelemetry. */
   static UsersServer start(Config config, Storage storage, Duration healthCheckInterval,
       OpenTelemetry openTelemetry) {
+    return start(config, storage, healthCheckInterval, openTelemetry, server -> {});
+  }
+
+  private static UsersServer start(Config config, Storage storage, Duration healthCheckInterval,
+      OpenTelemetry openTelemetry, Consumer<UsersServer> onStarted) {
     Optional<Metrics> metrics;
     try {
       metrics = config.metricsPort().map(Metrics::start);
@@ -139,6 +153,7 @@ final class UsersServer {
       started.reportHealth();
       scheduler.scheduleWithFixedDelay(started::reportHealth,
           healthCheckInterval.toMillis(), healthCheckInterval.toMillis(), TimeUnit.MILLISECONDS);
+      onStarted.accept(started);
       log.info("users-service listening on port {} (storage: {}, environment: {}, tls: {}, reflection: {})",
           server.getPort(), storage.description(), config.environment().name().toLowerCase(Locale.ROOT),
           config.tls().map(ReloadingTlsCredentials::describe).orElse("off"), reflectionEnabled(config) ? "on" : "off");

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,13 +21,15 @@ import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The packaged service jar run as an operator runs it: a separate JVM configured by environment
- * variables, its merged stdout and stderr collected line by line. Started only through a
+ * The packaged service jar run as an operator runs it, through {@code bin/users-service} (its JVM
+ * options, and its AOT cache on JDK 25): a separate JVM configured by environment variables, its
+ * merged stdout and stderr collected line by line. Started only through a
  * {@link Launcher}, which destroys it after the test whatever the test's outcome.
  */
 final class ServiceJar {
 
   private static final Path JAR = Path.of("target", "users-service.jar");
+  private static final Path LAUNCHER = Path.of("..", "bin", "users-service");
   private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
   private static final Pattern RESIDENT = Pattern.compile("VmRSS:\\s+(\\d+) kB");
 
@@ -55,11 +58,12 @@ final class ServiceJar {
 
     private final List<ServiceJar> started = new CopyOnWriteArrayList<>();
 
-    ServiceJar start(Map<String, String> settings) throws IOException {
+    ServiceJar start(Map<String, String> settings, String... arguments) throws IOException {
       assertThat(JAR).as("the service jar is built by the package phase").exists();
-      var java = ProcessHandle.current().info().command().orElse("java");
-      var builder = new ProcessBuilder(java, "-jar", JAR.toString()).redirectErrorStream(true);
-      builder.environment().keySet().removeIf(name -> name.startsWith("USERS_"));
+      var command = new ArrayList<String>(List.of(LAUNCHER.toString()));
+      command.addAll(List.of(arguments));
+      var builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().keySet().removeIf(name -> name.startsWith("USERS_") || name.equals("JAVA_OPTS"));
       builder.environment().putAll(settings);
       var service = new ServiceJar(builder.start());
       started.add(service);

@@ -1,6 +1,7 @@
 package dev.users.bootstrap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.users.adapter.persistence.PostgresTestDatabase;
 import io.grpc.Grpc;
@@ -34,6 +35,32 @@ class ServiceJarIT {
     assertThat(service.exitCode()).isEqualTo(2);
     assertThat(service.output()).containsExactly(
         "users-service: invalid configuration: USERS_GRPC_PORT must be an integer from 0 to 65535, got \"fifty\"");
+  }
+
+  @Test
+  void anArgumentStopsStartUpWithOneLineNamingIt() throws Exception {
+    var service = services.start(Map.of("USERS_STORAGE", "memory"), "--port=50051");
+
+    assertThat(service.exitCode()).isEqualTo(2);
+    assertThat(service.output()).containsExactly(
+        "users-service: unknown argument \"--port=50051\"; the service takes none (settings are environment variables)");
+  }
+
+  @Test
+  void startsWithItsClassesFromTheAotCacheThePackagePhaseTrained(@TempDir Path dir) throws Exception {
+    assumeTrue(Runtime.version().feature() >= 25, "the AOT cache needs JDK 25; this build runs on " + Runtime.version());
+    var classes = dir.resolve("classes.log");
+    var service = services.start(Map.of("USERS_STORAGE", "memory", "USERS_GRPC_PORT", "0",
+        "JAVA_OPTS", "-Xlog:class+load=info:file=" + classes));
+    service.awaitPort();
+    service.sigterm();
+    assertThat(service.exitCode()).isZero();
+
+    assertThat(Files.readAllLines(classes))
+        .as("the service's own classes, loaded and linked from the cache rather than from the jar")
+        .anyMatch(line -> line.contains("dev.users.bootstrap.UsersServer source: shared objects file"))
+        .noneMatch(line -> line.contains("dev.users.bootstrap.UsersServer source: file:"));
+    assertThat(service.output()).as("an AOT cache in use says nothing").noneMatch(line -> line.contains("[aot]"));
   }
 
   @Test
