@@ -236,15 +236,9 @@ class ReplicasTest {
     }
 
     @Override
-    public List<dev.users.domain.User> listFirst(int limit) {
+    public void forEach(Optional<UserId> after, int limit, Consumer<? super dev.users.domain.User> each) {
       calls.incrementAndGet();
-      return users.listFirst(limit);
-    }
-
-    @Override
-    public List<dev.users.domain.User> listAfter(UserId after, int limit) {
-      calls.incrementAndGet();
-      return users.listAfter(after, limit);
+      users.forEach(after, limit, each);
     }
   }
 }

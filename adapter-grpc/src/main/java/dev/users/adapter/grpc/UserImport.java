@@ -12,25 +12,36 @@ import dev.users.application.access.Caller;
 import dev.users.application.importing.ImportItem;
 import dev.users.application.importing.ImportOutcome;
 import dev.users.application.importing.ImportUsers;
+import dev.users.application.port.CallScope;
 import io.grpc.Context;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.UnaryOperator;
+import org.slf4j.MDC;
 
 /**
  * One ImportUsers call: gathers the items into batches and imports each batch once it is full.
  *
- * <p>Inbound flow control is manual: the call asks the client for {@value #REQUEST_SLICE} items at
- * a time, and for more only once those arrived and the batch they filled, if any, is imported. A
- * call therefore holds at most one batch of items and one slice in transit however long the
- * stream, and a client sending faster than storage writes is slowed down by HTTP/2 flow control
- * instead of filling the server's memory.
+ * <p>A full batch is written on a thread of its own while the call goes on receiving the next one,
+ * so that the database storing one batch and this service reading and checking the next overlap
+ * instead of taking turns. The next batch waits, when full, for the write before it to finish:
+ * writes never overlap, and they are applied in the order of the stream.
  *
- * <p>Everything runs in callbacks of the call, which grpc-java never runs concurrently for one
- * call, so the state needs no lock.
+ * <p>Inbound flow control is manual: the call asks the client for {@value #REQUEST_SLICE} items at
+ * a time, and for more only once those arrived and, when they filled a batch, the write before
+ * that batch has finished. A call therefore holds at most two batches of items (one being
+ * written, one filling) and one slice in transit however long the stream, and a client sending
+ * faster than storage writes is slowed down by HTTP/2 flow control instead of filling the
+ * server's memory.
+ *
+ * <p>The call's state is touched only in its callbacks, which grpc-java never runs concurrently for
+ * one call, so it needs no lock; the writing thread only runs the use case and hands back its
+ * outcomes through a future that the callbacks join.
  */
 final class UserImport implements StreamObserver<ImportUsersRequest> {
 
@@ -77,6 +88,8 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
   private final Context context;
   private final List<ImportItem> batch = new ArrayList<>(BATCH_SIZE);
   private final ImportUsersResponse.Builder result = ImportUsersResponse.newBuilder();
+  /** The write of the last full batch, while its outcomes have not been counted. */
+  private CompletableFuture<List<ImportOutcome>> writing;
   /** Characters of email and display name in {@link #batch}. */
   private long batchChars;
   /** Items asked of the client that have not arrived yet. */
@@ -135,7 +148,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
     requested--;
     batch.add(new ImportItem(item.getEmail(), item.getDisplayName()));
     batchChars += item.getEmail().length() + item.getDisplayName().length();
-    if ((batch.size() == BATCH_SIZE || batchChars >= BATCH_CHARS) && !importBatch()) {
+    if ((batch.size() == BATCH_SIZE || batchChars >= BATCH_CHARS) && !startWrite()) {
       return;
     }
     if (requested == 0) {
@@ -156,7 +169,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
 
   @Override
   public void onCompleted() {
-    if (!stopped && importBatch()) {
+    if (!stopped && finishWrite() && importBatch()) {
       responses.onNext(result.build());
       responses.onCompleted();
     }
@@ -168,7 +181,7 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
    * them is read.
    */
   private void refuseTheRest() {
-    if (!importBatch()) {
+    if (!finishWrite() || !importBatch()) {
       return;
     }
     stop();
@@ -230,7 +243,50 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
     }
   }
 
-  /** @return whether the call goes on: false once it was cancelled or failed */
+  /**
+   * Waits for the write before, then starts writing the batch in the background.
+   *
+   * @return whether the call goes on: false once it was cancelled or failed
+   */
+  private boolean startWrite() {
+    if (!finishWrite() || context.isCancelled()) {
+      stop();
+      return false;
+    }
+    writing = inBackground(importUsers, caller, List.copyOf(batch));
+    batch.clear();
+    batchChars = 0;
+    return true;
+  }
+
+  /**
+   * Waits for the write in progress, if any, and counts its outcomes.
+   *
+   * @return whether the call goes on: false once it was cancelled or failed
+   */
+  private boolean finishWrite() {
+    if (writing == null) {
+      return true;
+    }
+    List<ImportOutcome> outcomes;
+    try {
+      outcomes = writing.join();
+    } catch (CompletionException e) {
+      stop();
+      responses.onError(CallFailures.report(e.getCause(), UnaryOperator.identity()));
+      return false;
+    } finally {
+      writing = null;
+    }
+    count(outcomes);
+    return true;
+  }
+
+  /**
+   * Writes the batch in this thread, for the last one of a call, whose outcomes the answer awaits.
+   *
+   * @return whether the call goes on: false once it was cancelled or failed
+   */
   private boolean importBatch() {
     if (context.isCancelled()) {
       stop();
@@ -247,6 +303,13 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
       responses.onError(CallFailures.report(e, UnaryOperator.identity()));
       return false;
     }
+    count(outcomes);
+    batch.clear();
+    batchChars = 0;
+    return true;
+  }
+
+  private void count(List<ImportOutcome> outcomes) {
     for (var outcome : outcomes) {
       switch (outcome) {
         case ImportOutcome.Created created -> result.setCreatedCount(result.getCreatedCount() + 1);
@@ -261,8 +324,32 @@ final class UserImport implements StreamObserver<ImportUsersRequest> {
       }
       nextIndex++;
     }
-    batch.clear();
-    batchChars = 0;
-    return true;
+  }
+
+  /**
+   * Runs the use case on a virtual thread of its own, carrying what the callback's thread carries
+   * for it: the call's scope (deadline and cancellation of its statements), the gRPC and
+   * OpenTelemetry contexts (the SQL spans' parent) and the MDC (the logs' request and trace ids).
+   */
+  private static CompletableFuture<List<ImportOutcome>> inBackground(
+      ImportUsers importUsers, Caller caller, List<ImportItem> items) {
+    var scope = CallScope.current();
+    var mdc = MDC.getCopyOfContextMap();
+    var written = new CompletableFuture<List<ImportOutcome>>();
+    Runnable write = () -> {
+      if (mdc != null) {
+        MDC.setContextMap(mdc);
+      }
+      try {
+        written.complete(scope.call(() -> importUsers.importBatch(caller, items)));
+      } catch (RuntimeException | Error e) {
+        written.completeExceptionally(e);
+      } finally {
+        MDC.clear();
+      }
+    };
+    Thread.ofVirtual().name("users-import-write").start(
+        Context.current().wrap(io.opentelemetry.context.Context.current().wrap(write)));
+    return written;
   }
 }

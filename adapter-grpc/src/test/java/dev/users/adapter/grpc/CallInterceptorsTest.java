@@ -9,7 +9,6 @@ import dev.users.api.v1.ListUsersRequest;
 import dev.users.api.v1.UserServiceGrpc;
 import dev.users.application.access.Caller;
 import dev.users.application.get.GetUserQuery;
-import dev.users.application.list.UserPage;
 import dev.users.domain.User;
 import dev.users.domain.UserNotFoundException;
 import io.grpc.CallOptions;
@@ -155,10 +154,10 @@ class CallInterceptorsTest {
   @Test
   void logsACallTheClientCancelledAsCancelled() throws InterruptedException {
     var listing = new CountDownLatch(1);
-    service.onList((caller, query) -> {
+    service.onList((caller, query, each) -> {
       listing.countDown();
       Await.cancellationOf(Context.current());
-      return new UserPage(List.of(), false);
+      return false;
     });
     var call = service.channel().newCall(UserServiceGrpc.getListUsersMethod(), CallOptions.DEFAULT);
     call.start(new ClientCall.Listener<>() {}, withRequestId("trace-gone"));

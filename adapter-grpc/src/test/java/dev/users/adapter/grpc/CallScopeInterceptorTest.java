@@ -83,12 +83,12 @@ class CallScopeInterceptorTest {
   }
 
   @Test
-  void everyChunkOfAListingIsReadInTheScopeOfItsCall() {
+  void everySegmentOfAListingIsReadInTheScopeOfItsCall() {
     var scopes = new CopyOnWriteArrayList<CallScope>();
-    var directory = new ListUsersTest.FakeDirectory(TestUsers.directory(5 * UserListing.CHUNK_SIZE));
-    service.onList((caller, query) -> {
+    var directory = new ListUsersTest.FakeDirectory(TestUsers.directory(5 * UserListing.SEGMENT_SIZE));
+    service.onList((caller, query, each) -> {
       scopes.add(CallScope.current());
-      return directory.list(caller, query);
+      return directory.list(caller, query, each);
     });
 
     service.blockingStub().listUsers(ListUsersRequest.getDefaultInstance()).forEachRemaining(message -> {});

@@ -11,7 +11,6 @@ import dev.users.api.v1.ImportUsersResponse;
 import dev.users.api.v1.ListUsersRequest;
 import dev.users.api.v1.UserServiceGrpc;
 import dev.users.application.importing.ImportOutcome;
-import dev.users.application.list.UserPage;
 import dev.users.application.port.CallScope;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -59,9 +58,9 @@ class DeadlinePolicyTest {
 
   @Test
   void aListingSentWithoutDeadlineGetsTheStreamDefault() {
-    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.empty(), false)).onList((caller, query) -> {
+    service.withDeadlines(new DeadlinePolicy(UNARY, STREAM, Optional.empty(), false)).onList((caller, query, each) -> {
       remainingSeen.set(CallScope.current().timeRemaining());
-      return new UserPage(List.of(), false);
+      return false;
     });
 
     service.blockingStub().listUsers(ListUsersRequest.getDefaultInstance()).forEachRemaining(message -> {});

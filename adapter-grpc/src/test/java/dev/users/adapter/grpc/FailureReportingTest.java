@@ -76,7 +76,7 @@ class FailureReportingTest {
 
   @Test
   void anUnexpectedFailureOfAListingIsLoggedOnceWithTheRequestId() throws InterruptedException {
-    service.onList((caller, query) -> {
+    service.onList((caller, query, each) -> {
       throw new IllegalStateException("password=hunter2 rejected by db.internal");
     });
 

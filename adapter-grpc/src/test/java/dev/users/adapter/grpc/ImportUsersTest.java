@@ -122,24 +122,40 @@ class ImportUsersTest {
   }
 
   @Test
-  void takesTheNextBatchFromTheClientOnlyOnceTheCurrentOneIsWritten() throws Exception {
+  void receivesTheNextBatchWhileTheCurrentOneIsWrittenButNothingBeyond() throws Exception {
     var firstBatchWriting = new CountDownLatch(1);
     var firstBatchMayFinish = new CountDownLatch(1);
+    var writing = new AtomicInteger();
+    var overlappingWrites = new AtomicInteger();
     service.onImport((caller, items) -> {
-      if (batches.isEmpty()) {
-        firstBatchWriting.countDown();
-        Await.released(firstBatchMayFinish);
+      if (writing.incrementAndGet() > 1) {
+        overlappingWrites.incrementAndGet();
       }
-      return importUsers.importBatch(caller, items);
+      try {
+        if (batches.isEmpty()) {
+          firstBatchWriting.countDown();
+          Await.released(firstBatchMayFinish);
+        }
+        return importUsers.importBatch(caller, items);
+      } finally {
+        writing.decrementAndGet();
+      }
     });
-    var client = new PacedImport(items(2 * BATCH + 200));
+    var client = new PacedImport(items(3 * BATCH + 200));
 
     Await.released(firstBatchWriting);
-    assertThat(client.sent).hasValue(BATCH);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (client.sent.get() < 2 * BATCH && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(5);
+    }
+    assertThat(client.sent).as("the second batch arrives while the first is written").hasValue(2 * BATCH);
+    TimeUnit.MILLISECONDS.sleep(200);
+    assertThat(client.sent).as("and nothing beyond it").hasValue(2 * BATCH);
 
     firstBatchMayFinish.countDown();
-    assertThat(client.response.get(10, TimeUnit.SECONDS).getCreatedCount()).isEqualTo(2 * BATCH + 200);
-    assertThat(batches).containsExactly(BATCH, BATCH, 200);
+    assertThat(client.response.get(10, TimeUnit.SECONDS).getCreatedCount()).isEqualTo(3 * BATCH + 200);
+    assertThat(batches).containsExactly(BATCH, BATCH, BATCH, 200);
+    assertThat(overlappingWrites).as("one write at a time").hasValue(0);
   }
 
   @Test

@@ -7,7 +7,6 @@ import com.google.rpc.RetryInfo;
 import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.GetUserResponse;
 import dev.users.api.v1.ListUsersRequest;
-import dev.users.application.list.UserPage;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -67,7 +66,10 @@ class InFlightLimitInterceptorTest {
 
   @Test
   void streamingCallsAreNotCounted() throws Exception {
-    service.onList((caller, query) -> new UserPage(List.of(TestUsers.aUser().build()), false));
+    service.onList((caller, query, each) -> {
+      each.accept(TestUsers.aUser().build());
+      return false;
+    });
     var running = startBlockedCall();
 
     var listed = service.blockingStub().withDeadlineAfter(10, TimeUnit.SECONDS)

@@ -51,7 +51,7 @@ final class InProcessUserService implements AfterEachCallback {
   private DeleteUser delete = (caller, command) -> {
     throw new AssertionError("DeleteUser was not expected to reach its use case");
   };
-  private ListUsers list = (caller, query) -> {
+  private ListUsers list = (caller, query, each) -> {
     throw new AssertionError("ListUsers was not expected to reach its use case");
   };
   private ImportUsers importUsers = (caller, items) -> {

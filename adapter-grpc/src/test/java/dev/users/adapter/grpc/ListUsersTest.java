@@ -11,7 +11,6 @@ import dev.users.api.v1.UserServiceGrpc;
 import dev.users.application.access.Caller;
 import dev.users.application.list.ListUsers;
 import dev.users.application.list.ListUsersQuery;
-import dev.users.application.list.UserPage;
 import dev.users.application.port.StorageUnavailableException;
 import dev.users.domain.User;
 import io.grpc.CallOptions;
@@ -21,6 +20,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -28,70 +28,77 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ListUsersTest {
 
-  private static final int CHUNK = UserListing.CHUNK_SIZE;
+  private static final int MESSAGE = UserListing.MESSAGE_SIZE;
+  private static final int SEGMENT = UserListing.SEGMENT_SIZE;
 
   @RegisterExtension
   final InProcessUserService service = new InProcessUserService();
 
   @Test
-  void streamsTheDirectoryInChunksEachQueriedOnItsOwnAfterTheLastUserSent() {
-    var users = TestUsers.directory(2 * CHUNK + 100);
+  void streamsTheDirectoryInSegmentsEachReadOnItsOwnAfterTheLastUserSent() {
+    var users = TestUsers.directory(SEGMENT + 2 * MESSAGE + 100);
     var directory = new FakeDirectory(users);
     service.onList(directory);
 
     var messages = list(ListUsersRequest.getDefaultInstance());
 
-    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(CHUNK, CHUNK, 100);
+    assertThat(messages).extracting(ListUsersResponse::getUsersCount)
+        .containsExactlyElementsOf(messageSizes(SEGMENT / MESSAGE + 2, 100));
     assertThat(listedIds(messages)).containsExactlyElementsOf(ids(users));
     assertThat(messages.getFirst().getUsers(0)).isEqualTo(UserMessages.toProto(users.getFirst()));
     assertThat(directory.queries).containsExactly(
-        new ListUsersQuery(Optional.empty(), CHUNK),
-        new ListUsersQuery(Optional.of(users.get(CHUNK - 1).id()), CHUNK),
-        new ListUsersQuery(Optional.of(users.get(2 * CHUNK - 1).id()), CHUNK));
+        new ListUsersQuery(Optional.empty(), SEGMENT),
+        new ListUsersQuery(Optional.of(users.get(SEGMENT - 1).id()), SEGMENT));
   }
 
   @Test
   void everyMessageButTheLastCarriesATokenResumingRightAfterIt() {
-    var users = TestUsers.directory(2 * CHUNK + 100);
+    var users = TestUsers.directory(SEGMENT + MESSAGE + 100);
     service.onList(new FakeDirectory(users));
     var messages = list(ListUsersRequest.getDefaultInstance());
 
     assertThat(messages.getLast().getNextPageToken()).isEmpty();
+    assertThat(messages.subList(0, messages.size() - 1))
+        .extracting(ListUsersResponse::getNextPageToken).allSatisfy(token -> assertThat(token).isNotEmpty());
     var resumed = list(ListUsersRequest.newBuilder().setPageToken(messages.get(0).getNextPageToken()).build());
-    assertThat(listedIds(resumed)).containsExactlyElementsOf(ids(users.subList(CHUNK, users.size())));
-    var resumedLater = list(ListUsersRequest.newBuilder().setPageToken(messages.get(1).getNextPageToken()).build());
-    assertThat(listedIds(resumedLater)).containsExactlyElementsOf(ids(users.subList(2 * CHUNK, users.size())));
+    assertThat(listedIds(resumed)).containsExactlyElementsOf(ids(users.subList(MESSAGE, users.size())));
+    int lastOfSegment = SEGMENT / MESSAGE - 1;
+    var resumedLater = list(ListUsersRequest.newBuilder()
+        .setPageToken(messages.get(lastOfSegment).getNextPageToken()).build());
+    assertThat(listedIds(resumedLater)).containsExactlyElementsOf(ids(users.subList(SEGMENT, users.size())));
   }
 
   @Test
   void pageSizeBoundsTheWholeCallAndItsLastTokenResumesAfterIt() {
-    var users = TestUsers.directory(2 * CHUNK + 100);
+    var users = TestUsers.directory(SEGMENT + MESSAGE + 100);
     var directory = new FakeDirectory(users);
     service.onList(directory);
 
-    var messages = list(ListUsersRequest.newBuilder().setPageSize(CHUNK + 50).build());
+    var messages = list(ListUsersRequest.newBuilder().setPageSize(SEGMENT + 50).build());
 
-    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(CHUNK, 50);
-    assertThat(directory.queries).extracting(ListUsersQuery::limit).containsExactly(CHUNK, 50);
+    assertThat(messages).extracting(ListUsersResponse::getUsersCount)
+        .containsExactlyElementsOf(messageSizes(SEGMENT / MESSAGE, 50));
+    assertThat(directory.queries).extracting(ListUsersQuery::limit).containsExactly(SEGMENT, 50);
     var rest = list(ListUsersRequest.newBuilder().setPageToken(messages.getLast().getNextPageToken()).build());
-    assertThat(listedIds(rest)).containsExactlyElementsOf(ids(users.subList(CHUNK + 50, users.size())));
+    assertThat(listedIds(rest)).containsExactlyElementsOf(ids(users.subList(SEGMENT + 50, users.size())));
   }
 
   @Test
-  void aListingEndingOnAChunkBoundaryEndsWithItsLastUsersAndNoToken() {
-    service.onList(new FakeDirectory(TestUsers.directory(2 * CHUNK)));
+  void aListingEndingOnASegmentBoundaryEndsWithItsLastUsersAndNoToken() {
+    service.onList(new FakeDirectory(TestUsers.directory(SEGMENT)));
 
     var messages = list(ListUsersRequest.getDefaultInstance());
 
-    assertThat(messages).extracting(ListUsersResponse::getUsersCount).containsExactly(CHUNK, CHUNK);
-    assertThat(messages).extracting(ListUsersResponse::getNextPageToken).satisfiesExactly(
-        token -> assertThat(token).isNotEmpty(),
-        token -> assertThat(token).isEmpty());
+    assertThat(messages).extracting(ListUsersResponse::getUsersCount)
+        .containsExactlyElementsOf(messageSizes(SEGMENT / MESSAGE, 0));
+    assertThat(messages.getLast().getNextPageToken()).isEmpty();
+    assertThat(messages.get(messages.size() - 2).getNextPageToken()).isNotEmpty();
   }
 
   @Test
@@ -124,7 +131,7 @@ class ListUsersTest {
 
   @Test
   void readsTheDirectoryOnlyAsFastAsTheClientReadsTheStream() throws Exception {
-    var directory = new FakeDirectory(TestUsers.directory(10 * CHUNK));
+    var directory = new FakeDirectory(TestUsers.directory(5 * SEGMENT));
     var probe = new CallProbe();
     service.onList(directory).withInnermost(probe);
     var client = new RecordingCall(CallOptions.DEFAULT);
@@ -136,26 +143,26 @@ class ListUsersTest {
     assertThat(first).isNotNull();
     probe.awaitHalfCloseHandled();
 
-    assertThat(directory.queries).hasSizeLessThanOrEqualTo(2);
+    assertThat(directory.queries).as("one segment sent ahead of a client that asked for one message").hasSize(1);
 
     client.call.request(Integer.MAX_VALUE);
     assertThat(client.status.get(10, TimeUnit.SECONDS).isOk()).isTrue();
     int received = first.getUsersCount() + client.messages.stream().mapToInt(ListUsersResponse::getUsersCount).sum();
-    assertThat(received).isEqualTo(10 * CHUNK);
-    assertThat(directory.queries).as("one query per message, none after the last user").hasSize(10);
+    assertThat(received).isEqualTo(5 * SEGMENT);
+    assertThat(directory.queries).as("one read per segment, none after the last user").hasSize(5);
   }
 
   @Test
   void stopsReadingTheDirectoryWhenTheClientCancels() throws Exception {
-    var directory = new FakeDirectory(TestUsers.directory(10 * CHUNK));
+    var directory = new FakeDirectory(TestUsers.directory(10 * SEGMENT));
     var secondQueryRunning = new CountDownLatch(1);
     var probe = new CallProbe();
-    service.withInnermost(probe).onList((caller, query) -> {
+    service.withInnermost(probe).onList((caller, query, each) -> {
       if (directory.queries.size() == 1) {
         secondQueryRunning.countDown();
         Await.cancellationOf(Context.current());
       }
-      return directory.list(caller, query);
+      return directory.list(caller, query, each);
     });
     var client = new RecordingCall(CallOptions.DEFAULT);
 
@@ -171,27 +178,65 @@ class ListUsersTest {
   }
 
   @Test
+  void aCancellationMidSegmentStopsTheReadAtTheNextMessage() throws Exception {
+    var users = TestUsers.directory(SEGMENT + 1);
+    var passedBeforeStop = new CompletableFuture<Integer>();
+    var cancelled = new CountDownLatch(1);
+    service.onList((caller, query, each) -> {
+      int passed = 0;
+      try {
+        for (var user : users) {
+          if (passed == MESSAGE + MESSAGE / 2) {
+            cancelled.countDown();
+            Await.cancellationOf(Context.current());
+          }
+          each.accept(user);
+          passed++;
+        }
+      } catch (RuntimeException stopped) {
+        passedBeforeStop.complete(passed);
+        throw stopped;
+      }
+      passedBeforeStop.complete(passed);
+      return false;
+    });
+    var client = new RecordingCall(CallOptions.DEFAULT);
+
+    client.call.request(Integer.MAX_VALUE);
+    client.call.sendMessage(ListUsersRequest.getDefaultInstance());
+    client.call.halfClose();
+    assertThat(cancelled.await(10, TimeUnit.SECONDS)).isTrue();
+    client.call.cancel("the client lost interest", null);
+
+    assertThat(passedBeforeStop.get(10, TimeUnit.SECONDS))
+        .as("the read ends when the second message is full, not at the end of its segment")
+        .isEqualTo(2 * MESSAGE);
+    assertThat(client.status.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
+  }
+
+  @Test
   void aStorageFailureMidStreamEndsTheStreamWithUnavailable() {
-    var directory = new FakeDirectory(TestUsers.directory(2 * CHUNK + 100));
-    service.onList((caller, query) -> {
+    var directory = new FakeDirectory(TestUsers.directory(SEGMENT + 100));
+    service.onList((caller, query, each) -> {
       if (query.after().isPresent()) {
         throw new StorageUnavailableException("pool exhausted", null);
       }
-      return directory.list(caller, query);
+      return directory.list(caller, query, each);
     });
     var received = new ArrayList<ListUsersResponse>();
 
     var failure = failureOf(() -> service.blockingStub().listUsers(ListUsersRequest.getDefaultInstance())
         .forEachRemaining(received::add));
 
-    assertThat(received).extracting(ListUsersResponse::getUsersCount).containsExactly(CHUNK);
+    assertThat(received).extracting(ListUsersResponse::getUsersCount)
+        .containsExactlyElementsOf(messageSizes(SEGMENT / MESSAGE, 0));
     assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(StatusDetails.detail(failure, RetryInfo.class).hasRetryDelay()).isTrue();
   }
 
   @Test
   void aClientThatStopsReadingIsCutOffAtTheServersDefaultDeadline() throws Exception {
-    service.withDefaultDeadline(Duration.ofMillis(200)).onList(new FakeDirectory(TestUsers.directory(2_500)));
+    service.withDefaultDeadline(Duration.ofMillis(200)).onList(new FakeDirectory(TestUsers.directory(2 * SEGMENT)));
     var client = new RecordingCall(CallOptions.DEFAULT);
 
     client.call.request(1);
@@ -205,6 +250,15 @@ class ListUsersTest {
     var messages = new ArrayList<ListUsersResponse>();
     service.blockingStub().listUsers(request).forEachRemaining(messages::add);
     return messages;
+  }
+
+  /** {@code full} messages of {@value #MESSAGE} users, then one of {@code rest} if that is not 0. */
+  private static List<Integer> messageSizes(int full, int rest) {
+    var sizes = new ArrayList<>(Collections.nCopies(full, MESSAGE));
+    if (rest > 0) {
+      sizes.add(rest);
+    }
+    return sizes;
   }
 
   private static List<String> ids(List<User> users) {
@@ -229,13 +283,13 @@ class ListUsersTest {
     }
 
     @Override
-    public UserPage list(Caller caller, ListUsersQuery query) {
+    public boolean list(Caller caller, ListUsersQuery query, Consumer<? super User> each) {
       queries.add(query);
       var following = users.stream()
           .filter(user -> query.after().map(after -> user.id().compareTo(after) > 0).orElse(true))
           .toList();
-      return new UserPage(following.subList(0, Math.min(query.limit(), following.size())),
-          following.size() > query.limit());
+      following.subList(0, Math.min(query.limit(), following.size())).forEach(each);
+      return following.size() > query.limit();
     }
   }
 

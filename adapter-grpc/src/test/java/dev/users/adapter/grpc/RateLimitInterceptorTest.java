@@ -9,7 +9,6 @@ import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.ListUsersRequest;
 import dev.users.api.v1.UserServiceGrpc;
 import dev.users.application.access.Caller;
-import dev.users.application.list.UserPage;
 import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.Context;
@@ -131,7 +130,10 @@ class RateLimitInterceptorTest {
 
   @Test
   void aStreamingCallTakesATokenLikeAUnaryOne() {
-    service.onList((caller, query) -> new UserPage(List.of(TestUsers.aUser().build()), false));
+    service.onList((caller, query, each) -> {
+      each.accept(TestUsers.aUser().build());
+      return false;
+    });
     var alice = as("alice");
     for (int call = 0; call < 3; call++) {
       assertThat(alice.listUsers(ListUsersRequest.getDefaultInstance()).next().getUsersList()).hasSize(1);

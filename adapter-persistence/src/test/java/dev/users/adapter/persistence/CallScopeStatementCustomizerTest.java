@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.application.port.CallCancelledException;
 import dev.users.application.port.CallScope;
+import dev.users.domain.User;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +49,19 @@ class CallScopeStatementCustomizerTest {
         .isInstanceOfSatisfying(CallCancelledException.class, e -> assertThat(e.deadlinePassed()).isTrue());
 
     assertThat(storage.users().findById(user.id())).isEmpty();
+  }
+
+  @Test
+  void aListingOfACallThatIsAlreadyOverIsNotRead() {
+    storage.users().add(aUser().build());
+    var call = CallScope.withoutDeadline();
+    call.cancel();
+    var passed = new ArrayList<User>();
+
+    assertThatThrownBy(() -> call.run(() -> storage.users().forEach(Optional.empty(), 10, passed::add)))
+        .isInstanceOfSatisfying(CallCancelledException.class, e -> assertThat(e.deadlinePassed()).isFalse());
+
+    assertThat(passed).isEmpty();
   }
 
   @Test

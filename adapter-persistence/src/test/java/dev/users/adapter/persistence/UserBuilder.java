@@ -45,6 +45,11 @@ final class UserBuilder {
     return this;
   }
 
+  UserBuilder createdAt(Instant createTime) {
+    this.createTime = createTime;
+    return this;
+  }
+
   UserBuilder updatedAt(Instant updateTime) {
     this.updateTime = updateTime;
     return this;

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -520,6 +521,39 @@ public abstract class UserRepositoryContract {
   void refusesALimitBelowOne() {
     assertThatThrownBy(() -> users.listFirst(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> users.listAfter(aUser().build().id(), 0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void listsWhateverNamesHoldAndTimesBeforeAndAfterTheDatabasesEpoch() {
+    var beforeEpoch = Instant.parse("1999-12-31T23:59:59.999999Z");
+    var stored = List.of(
+        users.add(aUser().withId("00000000-0000-7000-8000-000000000001")
+            .withDisplayName("Zoë \\ O'Brien \"Ω\" 😀").createdAt(beforeEpoch).updatedAt(beforeEpoch).build()),
+        users.add(aUser().withId("00000000-0000-7000-8000-000000000002")
+            .withEmail("ünïcode@example.org").updatedAt(LATER).build()));
+
+    assertThat(users.listFirst(10)).containsExactlyElementsOf(stored);
+    assertThat(users.listFirst(10)).extracting(User::version).containsOnly(1L);
+  }
+
+  @Test
+  void passesUsersAsTheyAreReadAndStopsWhenTheConsumerThrows() {
+    var stored = IntStream.range(0, 5).mapToObj(i -> users.add(aUser().build())).toList();
+    var refusal = new IllegalStateException("the consumer gave up");
+    // More rounds than any pool holds connections: each must have given its connection back.
+    for (int round = 0; round < 12; round++) {
+      var passed = new ArrayList<User>();
+
+      assertThatThrownBy(() -> users.forEach(Optional.empty(), 10, user -> {
+        passed.add(user);
+        if (passed.size() == 2) {
+          throw refusal;
+        }
+      })).isSameAs(refusal);
+
+      assertThat(passed).containsExactlyElementsOf(stored.subList(0, 2));
+    }
+    assertThat(users.listAfter(stored.get(1).id(), 10)).containsExactlyElementsOf(stored.subList(2, 5));
   }
 
   @Test

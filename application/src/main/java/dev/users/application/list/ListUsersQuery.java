@@ -12,8 +12,11 @@ import java.util.Optional;
  */
 public record ListUsersQuery(Optional<UserId> after, int limit) {
 
-  /** Pages are bounded so that no request holds more than this many users in memory. */
-  public static final int MAX_LIMIT = 1_000;
+  /**
+   * Pages are bounded so that reading one holds storage (a database connection) for a bounded
+   * time, and a page read into memory holds a bounded number of users.
+   */
+  public static final int MAX_LIMIT = 10_000;
 
   public ListUsersQuery {
     Objects.requireNonNull(after, "after");

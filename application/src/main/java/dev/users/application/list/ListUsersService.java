@@ -3,6 +3,8 @@ package dev.users.application.list;
 import dev.users.application.access.AccessPolicy;
 import dev.users.application.access.Caller;
 import dev.users.application.port.UserRepository;
+import dev.users.domain.User;
+import java.util.function.Consumer;
 
 public final class ListUsersService implements ListUsers {
 
@@ -14,13 +16,18 @@ public final class ListUsersService implements ListUsers {
 
   /** Reads one user more than asked for: its presence says whether the listing goes on. */
   @Override
-  public UserPage list(Caller caller, ListUsersQuery query) {
+  public boolean list(Caller caller, ListUsersQuery query, Consumer<? super User> each) {
     AccessPolicy.mayList(caller);
-    int lookAhead = query.limit() + 1;
-    var found = query.after()
-        .map(after -> users.listAfter(after, lookAhead))
-        .orElseGet(() -> users.listFirst(lookAhead));
-    boolean hasMore = found.size() > query.limit();
-    return new UserPage(hasMore ? found.subList(0, query.limit()) : found, hasMore);
+    var passed = new int[1];
+    var hasMore = new boolean[1];
+    users.forEach(query.after(), query.limit() + 1, user -> {
+      if (passed[0] == query.limit()) {
+        hasMore[0] = true;
+      } else {
+        passed[0]++;
+        each.accept(user);
+      }
+    });
+    return hasMore[0];
   }
 }

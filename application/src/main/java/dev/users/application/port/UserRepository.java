@@ -5,6 +5,7 @@ import dev.users.domain.User;
 import dev.users.domain.UserId;
 import dev.users.domain.UserNotFoundException;
 import dev.users.domain.VersionConflictException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -80,9 +81,32 @@ public interface UserRepository {
    */
   void delete(UserId id, Consumer<User> precondition);
 
+  /**
+   * Passes up to {@code limit} users in id order to {@code each} as storage yields them, from the
+   * first one, or from the first one whose id comes after {@code after}: a long listing costs the
+   * memory of a few users, not of all it passes.
+   *
+   * <p>{@code each} runs while storage is being read, which may hold a database connection: it
+   * must be quick, must not wait for anything and must not use the repository. An exception it
+   * throws ends the reading, releases what the reading held, and propagates unchanged.
+   *
+   * @throws IllegalArgumentException when {@code limit} is below one
+   */
+  void forEach(Optional<UserId> after, int limit, Consumer<? super User> each);
+
   /** Up to {@code limit} users in id order, from the first one. */
-  List<User> listFirst(int limit);
+  default List<User> listFirst(int limit) {
+    return collect(Optional.empty(), limit);
+  }
 
   /** Up to {@code limit} users in id order, from the first one whose id comes after {@code after}. */
-  List<User> listAfter(UserId after, int limit);
+  default List<User> listAfter(UserId after, int limit) {
+    return collect(Optional.of(after), limit);
+  }
+
+  private List<User> collect(Optional<UserId> after, int limit) {
+    var found = new ArrayList<User>(Math.min(Math.max(limit, 0), 1_024));
+    forEach(after, limit, found::add);
+    return List.copyOf(found);
+  }
 }

@@ -8,7 +8,6 @@ import dev.users.domain.User;
 import dev.users.domain.UserId;
 import dev.users.domain.UserNotFoundException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,15 +122,12 @@ public final class InMemoryUserRepository implements UserRepository {
   }
 
   @Override
-  public List<User> listFirst(int limit) {
+  public void forEach(Optional<UserId> after, int limit, Consumer<? super User> each) {
     requirePositive(limit);
-    return page(users.values(), limit);
-  }
-
-  @Override
-  public List<User> listAfter(UserId after, int limit) {
-    requirePositive(limit);
-    return page(users.tailMap(after, false).values(), limit);
+    var from = after.map(id -> users.tailMap(id, false)).orElse(users).values().iterator();
+    for (int passed = 0; passed < limit && from.hasNext(); passed++) {
+      each.accept(from.next());
+    }
   }
 
   /**
@@ -164,14 +160,6 @@ public final class InMemoryUserRepository implements UserRepository {
   }
 
   /** The first {@code limit} of {@code users}, visiting no more of them than it returns. */
-  private static List<User> page(Collection<User> users, int limit) {
-    var page = new ArrayList<User>(Math.min(limit, 1024));
-    for (var iterator = users.iterator(); page.size() < limit && iterator.hasNext(); ) {
-      page.add(iterator.next());
-    }
-    return List.copyOf(page);
-  }
-
   /** Whether no user but {@code owner} has the email; call holding the lock. */
   private boolean isFree(Email email, UserId owner) {
     var holder = idByCanonicalEmail.get(email.canonical());
