@@ -12,10 +12,13 @@ import dev.users.domain.UserId;
 import dev.users.domain.UserNotFoundException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -65,6 +68,8 @@ final class JdbiUserRepository implements UserRepository {
 
   private static final String SELECT_BY_ID = "SELECT " + COLUMNS + " FROM users WHERE id = :id";
 
+  private static final String SELECT_BY_IDS = "SELECT " + COLUMNS + " FROM users WHERE id = ANY(:ids)";
+
   private static final String SELECT_BY_ID_FOR_UPDATE = SELECT_BY_ID + " FOR UPDATE";
 
   private static final String UPDATE = """
@@ -98,10 +103,27 @@ final class JdbiUserRepository implements UserRepository {
   // many connections (53300), statement timeout (57014): the database cannot serve right now.
   private static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300", "57014");
 
-  private final Jdbi jdbi;
+  // Lookups by id that arrive together share a query of up to this many ids: it bounds one
+  // statement's array and the time a batch takes, not the waiting lookups, which the server's
+  // limit on calls in flight bounds.
+  private static final int MAX_LOOKUP_BATCH = 64;
 
-  JdbiUserRepository(Jdbi jdbi) {
+  // Batches of lookups that run at once, each on a connection. One batch in flight would make
+  // every lookup wait out the previous batch's round trip; a few overlap round trips with the
+  // database's work, and leave the rest of the pool to writes.
+  private static final int LOOKUP_BATCHES_IN_FLIGHT = 2;
+
+  private final Jdbi jdbi;
+  private final CoalescingLoader<UserId, User> lookups;
+
+  /**
+   * @param connectionTimeout the pool's: a lookup queued behind the batches in flight waits no
+   *     longer for its turn than a statement waits for a connection
+   */
+  JdbiUserRepository(Jdbi jdbi, Duration connectionTimeout) {
     this.jdbi = jdbi;
+    this.lookups = new CoalescingLoader<>(this::findAll, MAX_LOOKUP_BATCH, LOOKUP_BATCHES_IN_FLIGHT,
+        connectionTimeout, () -> new StorageUnavailableException("storage is unavailable, try again later", null));
   }
 
   @Override
@@ -156,7 +178,28 @@ final class JdbiUserRepository implements UserRepository {
 
   @Override
   public Optional<User> findById(UserId id) {
-    return inDatabase(handle -> find(handle, id, SELECT_BY_ID));
+    try {
+      return lookups.load(id);
+    } catch (JdbiException e) {
+      // Translated in each caller's thread, where the cancellation seen is that caller's own.
+      throw unavailableOrAsIs(e);
+    }
+  }
+
+  /** The batch query of {@link #lookups}; a lone id takes the plain lookup by primary key. */
+  private Map<UserId, User> findAll(List<UserId> ids) {
+    return jdbi.withHandle(handle -> {
+      if (ids.size() == 1) {
+        var id = ids.getFirst();
+        return find(handle, id, SELECT_BY_ID).map(user -> Map.of(id, user)).orElseGet(Map::of);
+      }
+      var found = new HashMap<UserId, User>(ids.size() * 2);
+      handle.createQuery(SELECT_BY_IDS)
+          .bindArray("ids", UUID.class, ids.stream().map(UserId::value).toList())
+          .map(USER)
+          .forEach(user -> found.put(user.id(), user));
+      return found;
+    });
   }
 
   @Override

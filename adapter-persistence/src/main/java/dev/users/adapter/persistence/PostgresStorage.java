@@ -43,7 +43,8 @@ public final class PostgresStorage implements AutoCloseable {
             .setIncludeBindingsInTelemetry(false))
         // Jdbi's default message names the statement's bound values (emails, names); an
         // unexpected failure is logged with its message, and logs keep no personal data.
-        .configure(StatementExceptions.class, exceptions -> exceptions.setMessageRendering(MessageRendering.NONE)));
+        .configure(StatementExceptions.class, exceptions -> exceptions.setMessageRendering(MessageRendering.NONE)),
+        settings.connectionTimeout());
     this.monitor = new StorageMonitor(monitorConnections(settings), settings.displayedUrl(),
         settings.connectionTimeout(), answers::lastAnswerNanos, () -> {
           // Idle connections are dead too; in-use ones are aborted so that their calls fail now

@@ -73,6 +73,21 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
+  void findsEachUserLookedUpConcurrentlyAndNothingForUnknownIds() throws Exception {
+    var stored = IntStream.range(0, 40)
+        .mapToObj(i -> users.add(aUser().withEmail("reader-" + i + "@example.org").build()))
+        .toList();
+    var unknown = IntStream.range(0, 8).mapToObj(i -> aUser().build().id()).toList();
+    var lookups = new ArrayList<Callable<Object>>();
+    for (int round = 0; round < 3; round++) {
+      stored.forEach(user -> lookups.add(() -> users.findById(user.id()).orElseThrow().equals(user)));
+      unknown.forEach(id -> lookups.add(() -> users.findById(id).isEmpty()));
+    }
+
+    assertThat(Concurrently.run(lookups)).containsOnly(true);
+  }
+
+  @Test
   void findsNothingForAnUnknownId() {
     users.add(aUser().build());
 
