@@ -53,8 +53,10 @@ public class LookupByIdBenchmark {
   private static final int USERS = 10_000;
   private static final int BATCH = 32;
 
-  private final String url = System.getenv().getOrDefault("USERS_BENCH_DB_URL",
-      "jdbc:postgresql://127.0.0.1:5432/postgres");
+  /** The server the load generator uses too: BENCH_DB_URL, BENCH_DB_USER, BENCH_DB_PASSWORD. */
+  private final String url = System.getenv().getOrDefault("BENCH_DB_URL", "jdbc:postgresql://127.0.0.1:5432/postgres");
+  private final String user = System.getenv().getOrDefault("BENCH_DB_USER", "postgres");
+  private final String password = System.getenv().getOrDefault("BENCH_DB_PASSWORD", "");
   private final String schema = "jmh_lookup_" + Long.toString(System.nanoTime(), 36);
   private PostgresStorage storage;
   private UserRepository users;
@@ -65,7 +67,7 @@ public class LookupByIdBenchmark {
 
   @Setup(Level.Trial)
   public void open() throws SQLException {
-    storage = PostgresStorage.open(new PostgresSettings(url, "postgres", "", schema, 4, Duration.ofSeconds(1),
+    storage = PostgresStorage.open(new PostgresSettings(url, user, password, schema, 4, Duration.ofSeconds(1),
         Duration.ofSeconds(5)));
     users = storage.users();
     var stored = new ArrayList<UUID>(USERS);
@@ -82,7 +84,7 @@ public class LookupByIdBenchmark {
       }
     }
     ids = stored.toArray(UUID[]::new);
-    connection = DriverManager.getConnection(url + "?currentSchema=" + schema, "postgres", "");
+    connection = DriverManager.getConnection(url + "?currentSchema=" + schema, user, password);
     byId = connection.prepareStatement("SELECT " + COLUMNS + " FROM users WHERE id = ?");
     byIds = connection.prepareStatement("SELECT " + COLUMNS + " FROM users WHERE id = ANY(?)");
   }
@@ -91,7 +93,7 @@ public class LookupByIdBenchmark {
   public void close() throws SQLException {
     connection.close();
     storage.close();
-    try (var admin = DriverManager.getConnection(url, "postgres", "")) {
+    try (var admin = DriverManager.getConnection(url, user, password)) {
       admin.createStatement().execute("DROP SCHEMA " + schema + " CASCADE");
     }
   }
