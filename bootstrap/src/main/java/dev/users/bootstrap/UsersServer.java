@@ -221,7 +221,11 @@ final class UsersServer {
     builder.intercept(new MetadataLimitInterceptor(METADATA_LIMIT));
     CallInterceptors.installOn(builder);
     // Outermost: the span covers the whole call, and the access log line carries its trace id.
-    builder.intercept(new TracingInterceptor(openTelemetry, UserServiceGrpc.SERVICE_NAME));
+    // Not installed without tracing: with the no-op OpenTelemetry it would still extract a
+    // context, build a span and put its (all-zero) ids in the MDC around every callback.
+    if (openTelemetry != OpenTelemetry.noop()) {
+      builder.intercept(new TracingInterceptor(openTelemetry, UserServiceGrpc.SERVICE_NAME));
+    }
     metrics.ifPresent(m -> m.instrument(builder));
     return builder.build();
   }

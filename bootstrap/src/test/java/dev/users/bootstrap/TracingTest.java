@@ -14,6 +14,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -65,21 +66,7 @@ class TracingTest {
 
   @Test
   void anIncomingTraceparentIsTheParentOfTheServerSpanWhoseSqlStatementsAreItsChildrenWithoutBoundValues() throws Exception {
-    var database = PostgresTestDatabase.get();
-    schema = database.newSchemaName();
-    var config = Config.from(Map.of(
-        "USERS_GRPC_PORT", "0",
-        "USERS_STORAGE", "postgres",
-        "USERS_DB_URL", database.jdbcUrl(),
-        "USERS_DB_USER", database.user(),
-        "USERS_DB_PASSWORD", database.password(),
-        "USERS_DB_SCHEMA", schema));
-    server = UsersServer.start(config, Storage.open(config, sdk), Duration.ofMinutes(1), sdk);
-    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
-        .build();
-    accessLog.start();
-    accessLogger.addAppender(accessLog);
-    accessLogger.setLevel(Level.INFO);
+    start(sdk);
     spans.reset();
 
     var headers = new Metadata();
@@ -114,6 +101,42 @@ class TracingTest {
         .containsEntry("trace_id", TRACE_ID)
         .containsEntry("span_id", serverSpan.getSpanId())
         .containsKey("request_id"));
+  }
+
+  @Test
+  void withoutTracingNoTraceIdsReachTheLogLines() throws Exception {
+    start(OpenTelemetry.noop());
+
+    UserServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(5, TimeUnit.SECONDS)
+        .createUser(CreateUserRequest.newBuilder().setEmail("untraced@example.com").setDisplayName("Untraced").build());
+
+    // The access line is written at onComplete, which can run just after the client has its response.
+    var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (accessLog.list.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(accessLog.list).singleElement().satisfies(line -> assertThat(line.getMDCPropertyMap())
+        .containsKey("request_id")
+        .doesNotContainKeys("trace_id", "span_id"));
+  }
+
+  private void start(OpenTelemetry openTelemetry) throws Exception {
+    var database = PostgresTestDatabase.get();
+    schema = database.newSchemaName();
+    var config = Config.from(Map.of(
+        "USERS_GRPC_PORT", "0",
+        "USERS_STORAGE", "postgres",
+        "USERS_DB_URL", database.jdbcUrl(),
+        "USERS_DB_USER", database.user(),
+        "USERS_DB_PASSWORD", database.password(),
+        "USERS_DB_SCHEMA", schema));
+    server = UsersServer.start(config, Storage.open(config, openTelemetry), Duration.ofMinutes(1), openTelemetry);
+    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
+        .build();
+    accessLog.start();
+    accessLogger.addAppender(accessLog);
+    accessLogger.setLevel(Level.INFO);
   }
 
   /** The server span ends at onComplete, which can run just after the client has its response. */

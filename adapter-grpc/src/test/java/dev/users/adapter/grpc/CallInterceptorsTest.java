@@ -78,7 +78,21 @@ class CallInterceptorsTest {
 
     var generated = headers.get().get(REQUEST_ID);
     assertThat(UUID.fromString(generated)).hasToString(generated);
+    assertThat(UUID.fromString(generated).version()).isEqualTo(4);
+    assertThat(UUID.fromString(generated).variant()).isEqualTo(2);
     assertThat(requestIdSeen.get()).contains(generated);
+  }
+
+  @Test
+  void generatedRequestIdsAreDistinctVersion4Uuids() {
+    var ids = Stream.generate(RequestIdInterceptor::generate).limit(100_000).collect(Collectors.toSet());
+
+    assertThat(ids).hasSize(100_000).allSatisfy(id -> {
+      var uuid = UUID.fromString(id);
+      assertThat(uuid).hasToString(id);
+      assertThat(uuid.version()).isEqualTo(4);
+      assertThat(uuid.variant()).isEqualTo(2);
+    });
   }
 
   @ParameterizedTest

@@ -34,10 +34,14 @@ public final class PostgresStorage implements AutoCloseable {
       OpenTelemetry openTelemetry) {
     this.pool = pool;
     var answers = new AnswerClock();
-    this.users = new JdbiUserRepository(Jdbi.create(pool)
-        // A span per statement, child of the call's. JDBI puts the bound values (emails, names) in
-        // it by default; traces, like logs, keep no personal data.
-        .installPlugin(new JdbiOpenTelemetryPlugin(openTelemetry))
+    var jdbi = Jdbi.create(pool);
+    if (openTelemetry != OpenTelemetry.noop()) {
+      // A span per statement, child of the call's; with the no-op OpenTelemetry the plugin would
+      // only build and discard an empty span around every statement. JDBI puts the bound values
+      // (emails, names) in it by default; traces, like logs, keep no personal data.
+      jdbi.installPlugin(new JdbiOpenTelemetryPlugin(openTelemetry));
+    }
+    this.users = new JdbiUserRepository(jdbi
         .configure(SqlStatements.class, statements -> statements.addCustomizer(new CallScopeStatementCustomizer())
             .addCustomizer(answers)
             .setIncludeBindingsInTelemetry(false))
