@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * One line of {@code /proc/<pid>/stat}: the figures the benchmark reads from it. CPU times are in
@@ -62,6 +63,41 @@ record ProcStat(long pid, String comm, char state, long ppid, long utime, long s
     return readProcFile(pid, "stat").map(ProcStat::parse);
   }
 
+  /**
+   * The CPU time, in ticks, that the JIT compiler threads of the HotSpot JVM {@code pid} have used
+   * so far: the part of its CPU time spent compiling code rather than running it, which falls
+   * towards zero once the code a load runs is compiled. Zero once the process has exited. A
+   * compiler thread that the JVM retires takes its ticks out of this sum (HotSpot starts and stops
+   * them with the compile queue), so over a phase it may count a little less than was spent.
+   */
+  static long compilerTicks(long pid) {
+    var tasks = Path.of("/proc", Long.toString(pid), "task");
+    try (Stream<Path> threads = Files.list(tasks)) {
+      return threads
+          .map(thread -> readFile(thread.resolve("stat")))
+          .flatMap(Optional::stream)
+          .map(ProcStat::parse)
+          .filter(ProcStat::compilerThread)
+          .mapToLong(ProcStat::ticks)
+          .sum();
+    } catch (NoSuchFileException e) {
+      return 0;
+    } catch (IOException e) {
+      if (Files.notExists(tasks)) {
+        return 0;
+      }
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * A HotSpot JIT compiler thread: "C1 CompilerThread0", "C2 CompilerThread1", ..., which the
+   * kernel keeps to their first 15 characters.
+   */
+  boolean compilerThread() {
+    return comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre");
+  }
+
   /** {@code VmRSS} of {@code /proc/<pid>/status}, in KiB, or empty once the process has exited. */
   static Optional<Long> residentKib(long pid) {
     return readProcFile(pid, "status").map(ProcStat::residentKib);
@@ -82,13 +118,18 @@ record ProcStat(long pid, String comm, char state, long ppid, long utime, long s
   }
 
   private static Optional<String> readProcFile(long pid, String name) {
+    return readFile(Path.of("/proc", Long.toString(pid), name));
+  }
+
+  /** A file of /proc, or empty when its process or thread has exited. */
+  private static Optional<String> readFile(Path file) {
     try {
-      return Optional.of(Files.readString(Path.of("/proc", Long.toString(pid), name)));
+      return Optional.of(Files.readString(file));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      // A process that exits while its file is read reports ESRCH as an IOException.
-      if (Files.notExists(Path.of("/proc", Long.toString(pid)))) {
+      // A process or thread that exits while its file is read reports ESRCH as an IOException.
+      if (Files.notExists(file.getParent())) {
         return Optional.empty();
       }
       throw new UncheckedIOException(e);

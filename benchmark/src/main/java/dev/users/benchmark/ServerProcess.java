@@ -107,6 +107,11 @@ final class ServerProcess implements AutoCloseable {
     return child.cpuTicks();
   }
 
+  /** The part of {@link #cpuTicks()} its JIT compiler threads used; see {@link ProcStat#compilerTicks}. */
+  long compilerTicks() {
+    return ProcStat.compilerTicks(pid());
+  }
+
   long residentKib() {
     return child.residentKib();
   }

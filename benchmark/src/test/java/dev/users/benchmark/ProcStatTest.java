@@ -41,4 +41,21 @@ class ProcStatTest {
 
     assertThat(ProcStat.residentKib(status)).isEqualTo(123_456);
   }
+
+  @Test
+  void theJitCompilerThreadsAreTheC1AndC2CompilerThreadsByTheirTruncatedNames() {
+    assertThat(ProcStat.parse(LINE.replace("(java (main) x)", "(C2 CompilerThre)")).compilerThread()).isTrue();
+    assertThat(ProcStat.parse(LINE.replace("(java (main) x)", "(C1 CompilerThre)")).compilerThread()).isTrue();
+    assertThat(ProcStat.parse(LINE.replace("(java (main) x)", "(users-call-17)")).compilerThread()).isFalse();
+    assertThat(ProcStat.parse(LINE.replace("(java (main) x)", "(VM Thread)")).compilerThread()).isFalse();
+  }
+
+  @Test
+  void theCompilerTicksOfThisJvmAreAPartOfItsCpuTime() {
+    long pid = ProcessHandle.current().pid();
+
+    long compiling = ProcStat.compilerTicks(pid);
+
+    assertThat(compiling).isPositive().isLessThanOrEqualTo(ProcStat.read(pid).orElseThrow().ticks());
+  }
 }
