@@ -34,6 +34,7 @@ record Config(
     Limits limits,
     Optional<RateLimit> rateLimit,
     Connections connections,
+    int eventLoopThreads,
     ImportLimits imports,
     Auth auth,
     Optional<Integer> healthPort,
@@ -132,6 +133,8 @@ record Config(
       Map.entry("USERS_RST_FRAMES_WINDOW", "30s"),
       Map.entry("USERS_MAX_CONNECTION_IDLE", "5m"),
       Map.entry("USERS_HANDSHAKE_TIMEOUT", "10s"),
+      // Empty: half the processors the JVM sees, at least one.
+      Map.entry("USERS_EVENT_LOOP_THREADS", ""),
       Map.entry("USERS_IMPORT_MAX_ITEMS", "1000000"),
       Map.entry("USERS_IMPORT_MAX_DURATION", "10m"),
       // Empty: jwt in production, none in development.
@@ -198,6 +201,8 @@ record Config(
             read.wholeSeconds("USERS_RST_FRAMES_WINDOW", Duration.ofSeconds(1), Duration.ofHours(1)),
             read.duration("USERS_MAX_CONNECTION_IDLE", Duration.ofSeconds(1), Duration.ofDays(30)),
             read.duration("USERS_HANDSHAKE_TIMEOUT", Duration.ofMillis(100), Duration.ofMinutes(5))),
+        read.optionalInteger("USERS_EVENT_LOOP_THREADS", 1, 1_024)
+            .orElse(Math.max(1, Runtime.getRuntime().availableProcessors() / 2)),
         new ImportLimits(
             read.integer("USERS_IMPORT_MAX_ITEMS", 1, 1_000_000_000),
             read.duration("USERS_IMPORT_MAX_DURATION", Duration.ofSeconds(1), Duration.ofDays(1))),

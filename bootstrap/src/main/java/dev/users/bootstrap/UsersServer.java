@@ -17,7 +17,6 @@ import dev.users.application.importing.ImportUsersService;
 import dev.users.application.list.ListUsersService;
 import dev.users.application.register.RegisterUserService;
 import dev.users.application.update.UpdateUserService;
-import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
@@ -72,12 +71,13 @@ final class UsersServer {
   private final HealthStatusManager health;
   private final HealthWatches watches;
   private final ScheduledExecutorService scheduler;
+  private final EventLoops eventLoops;
   private final Optional<Metrics> metrics;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
 
   private UsersServer(Config config, Storage storage, Server server, Optional<Server> probes,
-      HealthStatusManager health, HealthWatches watches, ScheduledExecutorService scheduler,
+      HealthStatusManager health, HealthWatches watches, ScheduledExecutorService scheduler, EventLoops eventLoops,
       Optional<Metrics> metrics) {
     this.config = config;
     this.storage = storage;
@@ -86,6 +86,7 @@ final class UsersServer {
     this.health = health;
     this.watches = watches;
     this.scheduler = scheduler;
+    this.eventLoops = eventLoops;
     this.metrics = metrics;
   }
 
@@ -135,18 +136,19 @@ final class UsersServer {
         .name("users-scheduler-", 0)
         .daemon(true)
         .factory());
+    var eventLoops = EventLoops.start(config.eventLoopThreads());
     try {
       var health = new HealthStatusManager();
       var watches = new HealthWatches();
-      var server = buildServer(config, storage, health, watches, scheduler, metrics, openTelemetry).start();
+      var server = buildServer(config, storage, health, watches, scheduler, eventLoops, metrics, openTelemetry).start();
       Optional<Server> probes;
       try {
-        probes = startProbes(config, health);
+        probes = startProbes(config, health, eventLoops);
       } catch (RuntimeException e) {
         server.shutdownNow();
         throw e;
       }
-      var started = new UsersServer(config, storage, server, probes, health, watches, scheduler, metrics);
+      var started = new UsersServer(config, storage, server, probes, health, watches, scheduler, eventLoops, metrics);
       // Liveness: the process serves until it shuts down, whatever the database does, so that a
       // liveness probe does not restart every replica during a database outage.
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
@@ -161,18 +163,20 @@ final class UsersServer {
     } catch (IOException e) {
       closeQuietly(storage);
       scheduler.shutdownNow();
+      eventLoops.close();
       metrics.ifPresent(Metrics::close);
       throw new UncheckedIOException("cannot listen on port " + config.grpcPort() + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
       closeQuietly(storage);
       scheduler.shutdownNow();
+      eventLoops.close();
       metrics.ifPresent(Metrics::close);
       throw e;
     }
   }
 
   private static Server buildServer(Config config, Storage storage, HealthStatusManager health,
-      HealthWatches watches, ScheduledExecutorService scheduler, Optional<Metrics> metrics,
+      HealthWatches watches, ScheduledExecutorService scheduler, EventLoops eventLoops, Optional<Metrics> metrics,
       OpenTelemetry openTelemetry) throws IOException {
     var clock = Clock.systemUTC();
     var ids = new TimeOrderedUserIdGenerator();
@@ -189,7 +193,7 @@ final class UsersServer {
     var limits = config.limits();
     var usersApi = CallInterceptors.usersApi(RequestDecoding.guard(service), authentication(config, scheduler),
         config.deadlines(), config.rateLimit(), config.imports(), scheduler);
-    var builder = NettyServerBuilder.forPort(config.grpcPort(), credentials(config, scheduler))
+    var builder = eventLoops.serve(NettyServerBuilder.forPort(config.grpcPort(), credentials(config, scheduler)))
         .addService(ServerInterceptors.intercept(metrics.map(m -> m.count(usersApi)).orElse(usersApi),
             new InFlightLimitInterceptor(limits.maxUnaryCallsInFlight())))
         .addService(ServerInterceptors.intercept(RequestDecoding.guard(health.getHealthService()), watches))
@@ -237,13 +241,13 @@ final class UsersServer {
    *
    * @throws UncheckedIOException when the port cannot be bound
    */
-  private static Optional<Server> startProbes(Config config, HealthStatusManager health) {
+  private static Optional<Server> startProbes(Config config, HealthStatusManager health, EventLoops eventLoops) {
     if (config.healthPort().isEmpty()) {
       return Optional.empty();
     }
     int port = config.healthPort().get();
     try {
-      var probes = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
+      var probes = eventLoops.serve(NettyServerBuilder.forPort(port, InsecureServerCredentials.create()))
           .addService(health.getHealthService())
           .build()
           .start();
@@ -357,6 +361,7 @@ final class UsersServer {
       probes.ifPresent(Server::shutdownNow);
       scheduler.shutdownNow();
       closeQuietly(storage);
+      eventLoops.close();
       metrics.ifPresent(Metrics::close);
       log.info("users-service stopped");
       stopped.complete(null);

@@ -117,6 +117,13 @@ class ConfigTest {
   }
 
   @Test
+  void theEventLoopsAreHalfTheProcessorsAndAtLeastOneUnlessSet() {
+    assertThat(Config.from(Map.of()).eventLoopThreads())
+        .isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+    assertThat(Config.from(Map.of("USERS_EVENT_LOOP_THREADS", "3")).eventLoopThreads()).isEqualTo(3);
+  }
+
+  @Test
   void readsTheConnectionHardeningAndImportCaps() {
     var config = Config.from(Map.of(
         "USERS_MAX_RST_FRAMES_PER_WINDOW", "50",
@@ -139,6 +146,7 @@ class ConfigTest {
       "USERS_MAX_CONNECTION_IDLE|0s|USERS_MAX_CONNECTION_IDLE must be a duration such as 500ms, 10s, 5m or 1h, from 1s to 2592000s, got \"0s\"",
       "USERS_HANDSHAKE_TIMEOUT|1h|USERS_HANDSHAKE_TIMEOUT must be a duration such as 500ms, 10s, 5m or 1h, from 100ms to 300s, got \"1h\"",
       "USERS_IMPORT_MAX_ITEMS|-1|USERS_IMPORT_MAX_ITEMS must be an integer from 1 to 1000000000, got \"-1\"",
+      "USERS_EVENT_LOOP_THREADS|0|USERS_EVENT_LOOP_THREADS must be an integer from 1 to 1024, got \"0\"",
       "USERS_IMPORT_MAX_DURATION|10|USERS_IMPORT_MAX_DURATION must be a duration such as 500ms, 10s, 5m or 1h, from 1s to 86400s, got \"10\"",
   })
   void aBadHardeningValueIsOneLineNamingTheVariable(String variable, String value, String message) {
