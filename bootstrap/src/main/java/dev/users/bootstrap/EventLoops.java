@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
  * <p>The service sizes them itself instead of taking grpc-java's shared default of two per core:
  * calls run on virtual threads, so the event loops only move frames, and every loop beyond what
  * that needs is one more thread to wake per read. With one loop instead of four on the 2-core
- * machine, GetUser with 64 calls in flight cost 64-74 us of CPU per call instead of 83-85 (see
- * BENCHMARKS.md).
+ * machine, GetUser with 64 calls in flight cost a median 68 us of CPU per call instead of 75, in
+ * interleaved rounds (see BENCHMARKS.md).
  */
 final class EventLoops implements AutoCloseable {
 
