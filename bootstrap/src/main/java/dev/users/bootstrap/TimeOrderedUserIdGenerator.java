@@ -5,11 +5,18 @@ import com.fasterxml.uuid.impl.TimeBasedEpochGenerator;
 import dev.users.application.port.UserIdGenerator;
 import dev.users.domain.UserId;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * Version 7 UUIDs (RFC 9562): a millisecond timestamp followed by random bits, so ids sort by
- * creation time and new rows land at the right edge of the primary-key index. The generator keeps
- * ids increasing even within one millisecond.
+ * creation time and new rows land at the right edge of the primary-key index. Every id is greater
+ * than the one issued before it: within one millisecond, and when the wall clock steps back.
+ *
+ * <p>The library's generator reads the clock before it takes its lock, and draws new random bits
+ * whenever the time it is given differs from the last, earlier or not: a caller delayed between
+ * the two could get an id below the one it got just before. So the clock is read here, under a
+ * lock of this generator's, and never allowed to go back.
  *
  * <p>The random bits come from the calling thread's {@link ThreadLocalRandom}, not from the
  * library's default shared {@code SecureRandom}: an id must be unique, not secret (it is shown to
@@ -21,10 +28,28 @@ import java.util.concurrent.ThreadLocalRandom;
 final class TimeOrderedUserIdGenerator implements UserIdGenerator {
 
   private final TimeBasedEpochGenerator generator = new ThreadLocalRandomEpochGenerator();
+  private final LongSupplier clockMillis;
+  private final ReentrantLock lock = new ReentrantLock();
+  private long lastMillis;
+
+  TimeOrderedUserIdGenerator() {
+    this(System::currentTimeMillis);
+  }
+
+  /** @param clockMillis the wall clock, in milliseconds since the epoch */
+  TimeOrderedUserIdGenerator(LongSupplier clockMillis) {
+    this.clockMillis = clockMillis;
+  }
 
   @Override
   public UserId next() {
-    return new UserId(generator.generate());
+    lock.lock();
+    try {
+      lastMillis = Math.max(lastMillis, clockMillis.getAsLong());
+      return new UserId(generator.construct(lastMillis));
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** The library's generator, its random bytes drawn by {@code ThreadLocalRandom.current()} in each call. */
@@ -32,6 +57,7 @@ final class TimeOrderedUserIdGenerator implements UserIdGenerator {
 
     ThreadLocalRandomEpochGenerator() {
       // ThreadLocalRandom.current() must be called by the thread that uses it, so in each call.
+      // The clock is never read: next() gives construct() the time.
       super(bytes -> ThreadLocalRandom.current().nextBytes(bytes), UUIDClock.systemTimeClock());
     }
   }

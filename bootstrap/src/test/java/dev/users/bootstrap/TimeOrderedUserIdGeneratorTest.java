@@ -2,6 +2,7 @@ package dev.users.bootstrap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -51,6 +52,24 @@ class TimeOrderedUserIdGeneratorTest {
       }
     }
     assertThat(all).hasSize(threads * perThread);
+  }
+
+  @Test
+  void idsKeepIncreasingWhenTheWallClockStepsBack() {
+    var times = new ArrayDeque<>(List.of(1_000L, 1_000L, 999L, 990L, 1_001L));
+    var steppingBack = new TimeOrderedUserIdGenerator(times::removeFirst);
+
+    var issued = new ArrayList<UUID>();
+    while (!times.isEmpty()) {
+      issued.add(steppingBack.next().value());
+    }
+
+    for (int i = 1; i < issued.size(); i++) {
+      assertThat(compareUnsigned(issued.get(i - 1), issued.get(i))).as("id %d", i).isNegative();
+    }
+    assertThat(issued.get(3).getMostSignificantBits() >>> 16).as("the time of an id made while the clock was behind")
+        .isEqualTo(1_000L);
+    assertThat(issued.get(4).getMostSignificantBits() >>> 16).isEqualTo(1_001L);
   }
 
   @Test
