@@ -9,7 +9,6 @@ import dev.users.api.v1.GetUserResponse;
 import dev.users.api.v1.ImportUsersRequest;
 import dev.users.api.v1.ImportUsersResponse;
 import dev.users.api.v1.ListUsersRequest;
-import dev.users.api.v1.ListUsersResponse;
 import dev.users.api.v1.UpdateUserRequest;
 import dev.users.api.v1.UpdateUserResponse;
 import dev.users.api.v1.UserServiceGrpc;
@@ -25,8 +24,14 @@ import dev.users.application.register.RegisterUser;
 import dev.users.application.register.RegisterUserCommand;
 import dev.users.application.update.UpdateUser;
 import dev.users.application.update.UpdateUserCommand;
+import io.grpc.BindableService;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -37,7 +42,7 @@ import java.util.function.UnaryOperator;
  * {@link Caller} that authentication put in the call's Context; what that caller may do is the
  * use cases' to decide.
  */
-public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
+public final class UserGrpcService implements UserServiceGrpc.AsyncService, BindableService {
 
   /** Fields named at the top of the request keep their names. */
   private static final UnaryOperator<String> TOP_LEVEL = UnaryOperator.identity();
@@ -104,9 +109,34 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
     });
   }
 
+  /**
+   * The generated definition, but ListUsers sends its responses as {@link ListUsersResponseEncoder}
+   * writes them: the same method and bytes, without building {@code ListUsersResponse}s. So the
+   * generated {@code listUsers} is not overridden; nothing calls it.
+   */
   @Override
-  public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> responses) {
-    var listing = (ServerCallStreamObserver<ListUsersResponse>) responses;
+  public ServerServiceDefinition bindService() {
+    var generated = UserServiceGrpc.bindService(this);
+    var listUsers = UserServiceGrpc.getListUsersMethod();
+    var encodedListing = ServerMethodDefinition.create(
+        listUsers.toBuilder(listUsers.getRequestMarshaller(), ListUsersResponseEncoder.MARSHALLER).build(),
+        ServerCalls.asyncServerStreamingCall(this::listUsersEncoded));
+    var descriptor = ServiceDescriptor.newBuilder(generated.getServiceDescriptor().getName())
+        .setSchemaDescriptor(generated.getServiceDescriptor().getSchemaDescriptor());
+    var definition = new ArrayList<ServerMethodDefinition<?, ?>>();
+    for (var method : generated.getMethods()) {
+      definition.add(method.getMethodDescriptor().getFullMethodName().equals(listUsers.getFullMethodName())
+          ? encodedListing
+          : method);
+    }
+    definition.forEach(method -> descriptor.addMethod(method.getMethodDescriptor()));
+    var service = ServerServiceDefinition.builder(descriptor.build());
+    definition.forEach(service::addMethod);
+    return service.build();
+  }
+
+  private void listUsersEncoded(ListUsersRequest request, StreamObserver<ListUsersResponseEncoder.Message> responses) {
+    var listing = (ServerCallStreamObserver<ListUsersResponseEncoder.Message>) responses;
     Callers.current().ifPresentOrElse(
         caller -> UserListing.start(list, caller, request, listing),
         () -> listing.onError(CallFailures.report(notAuthenticated(), TOP_LEVEL)));

@@ -1,7 +1,6 @@
 package dev.users.adapter.grpc;
 
 import dev.users.api.v1.ListUsersRequest;
-import dev.users.api.v1.ListUsersResponse;
 import dev.users.application.access.Caller;
 import dev.users.application.list.ListUsers;
 import dev.users.application.list.ListUsersQuery;
@@ -57,7 +56,7 @@ final class UserListing {
 
   private final ListUsers list;
   private final Caller caller;
-  private final ServerCallStreamObserver<ListUsersResponse> responses;
+  private final ServerCallStreamObserver<ListUsersResponseEncoder.Message> responses;
   private final Context context;
   /** The last user read, or null before the first one of a listing started without a token. */
   private UserId after;
@@ -66,13 +65,13 @@ final class UserListing {
   private boolean readAll;
   /** Whether the call is closed, or over for the client: nothing more is sent. */
   private boolean over;
-  /** The message being filled. */
-  private ListUsersResponse.Builder message = ListUsersResponse.newBuilder();
+  /** The message being written. */
+  private final ListUsersResponseEncoder message = new ListUsersResponseEncoder();
   /** Messages of the last segment that the client was not ready for yet, in order. */
-  private final ArrayDeque<ListUsersResponse> pending = new ArrayDeque<>();
+  private final ArrayDeque<ListUsersResponseEncoder.Message> pending = new ArrayDeque<>();
 
   private UserListing(
-      ListUsers list, Caller caller, ServerCallStreamObserver<ListUsersResponse> responses, UserId after,
+      ListUsers list, Caller caller, ServerCallStreamObserver<ListUsersResponseEncoder.Message> responses, UserId after,
       long remaining) {
     this.list = list;
     this.caller = caller;
@@ -82,7 +81,8 @@ final class UserListing {
     this.remaining = remaining;
   }
 
-  static void start(ListUsers list, Caller caller, ListUsersRequest request, ServerCallStreamObserver<ListUsersResponse> responses) {
+  static void start(ListUsers list, Caller caller, ListUsersRequest request,
+      ServerCallStreamObserver<ListUsersResponseEncoder.Message> responses) {
     var violations = new Violations();
     if (request.getPageSize() < 0) {
       violations.add("page_size", "must not be negative");
@@ -138,11 +138,11 @@ final class UserListing {
     boolean hasMore;
     try {
       hasMore = list.list(caller, new ListUsersQuery(Optional.ofNullable(after), limit), user -> {
-        if (message.getUsersCount() == MESSAGE_SIZE) {
+        if (message.users() == MESSAGE_SIZE) {
           // Another user follows this full message, so the listing goes on after it.
           send(true);
         }
-        message.addUsers(UserMessages.toProto(user));
+        message.add(user);
         after = user.id();
         read[0]++;
       });
@@ -170,11 +170,7 @@ final class UserListing {
     if (context.isCancelled()) {
       throw new CallOver();
     }
-    if (withToken) {
-      message.setNextPageToken(PageTokens.encode(after));
-    }
-    var built = message.build();
-    message = ListUsersResponse.newBuilder();
+    var built = message.finish(withToken ? PageTokens.encode(after) : "");
     if (pending.isEmpty() && responses.isReady()) {
       responses.onNext(built);
     } else {

@@ -39,6 +39,8 @@ final class TestUsers {
     private String email = "ada@example.org";
     private String displayName = "Ada Lovelace";
     private long version = 3;
+    private Instant createTime = CREATED;
+    private Instant updateTime = UPDATED;
 
     Builder withId(String id) {
       this.id = id;
@@ -60,9 +62,15 @@ final class TestUsers {
       return this;
     }
 
+    Builder withTimes(Instant createTime, Instant updateTime) {
+      this.createTime = createTime;
+      this.updateTime = updateTime;
+      return this;
+    }
+
     User build() {
       return User.reconstitute(
-          UserId.parse(id), new Email(email), new DisplayName(displayName), CREATED, UPDATED, version);
+          UserId.parse(id), new Email(email), new DisplayName(displayName), createTime, updateTime, version);
     }
   }
 }

@@ -4,7 +4,9 @@ import dev.users.domain.DisplayName;
 import dev.users.domain.Email;
 import dev.users.domain.User;
 import dev.users.domain.UserId;
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -75,13 +77,14 @@ final class CopyListing {
    * sends each row as a message of its own, the header with the first one.
    */
   private static void read(CopyOut copy, Consumer<? super User> each) throws SQLException {
+    var data = new Cursor();
     boolean header = true;
     for (byte[] message = copy.readFromCopy(); message != null; message = copy.readFromCopy()) {
-      var data = ByteBuffer.wrap(message);
+      data.reset(message);
       if (header) {
         // The signature, a flags word, then a header extension of the length given.
-        data.position(SIGNATURE_BYTES + 4);
-        data.position(data.position() + 4 + data.getInt());
+        data.skip(SIGNATURE_BYTES + 4);
+        data.skip(data.getInt());
         header = false;
       }
       while (data.hasRemaining()) {
@@ -98,30 +101,77 @@ final class CopyListing {
   }
 
   // Stored values are not judged by today's rules: a user stored under older ones stays readable.
-  private static User user(ByteBuffer row) {
+  // Each field is its length, then its bytes; every column is NOT NULL, so a length is never -1.
+  private static User user(Cursor row) {
     row.getInt();
     var id = new UserId(new UUID(row.getLong(), row.getLong()));
-    var email = Email.fromStorage(text(row));
-    var displayName = DisplayName.fromStorage(text(row));
+    var email = Email.fromStorage(row.text());
+    var displayName = DisplayName.fromStorage(row.text());
     var createTime = timestamp(row);
     var updateTime = timestamp(row);
     row.getInt();
     return User.reconstitute(id, email, displayName, createTime, updateTime, row.getLong());
   }
 
-  /** Every column is NOT NULL, so a length is never -1. The driver asks for UTF-8. */
-  private static String text(ByteBuffer row) {
-    int length = row.getInt();
-    var value = new String(row.array(), row.position(), length, StandardCharsets.UTF_8);
-    row.position(row.position() + length);
-    return value;
-  }
-
-  private static Instant timestamp(ByteBuffer row) {
+  private static Instant timestamp(Cursor row) {
     row.getInt();
     long micros = row.getLong();
     return Instant.ofEpochSecond(POSTGRES_EPOCH_SECOND + Math.floorDiv(micros, 1_000_000),
         Math.floorMod(micros, 1_000_000) * 1_000L);
+  }
+
+  /**
+   * Reads the big-endian numbers and the texts of one COPY message in place. One serves every
+   * message of a COPY: wrapping each row, a message of its own, in a ByteBuffer cost an object a
+   * row.
+   */
+  private static final class Cursor {
+
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+    private byte[] data;
+    private int position;
+
+    void reset(byte[] message) {
+      data = message;
+      position = 0;
+    }
+
+    boolean hasRemaining() {
+      return position < data.length;
+    }
+
+    void skip(int bytes) {
+      position += bytes;
+    }
+
+    short getShort() {
+      short value = (short) SHORT.get(data, position);
+      position += Short.BYTES;
+      return value;
+    }
+
+    int getInt() {
+      int value = (int) INT.get(data, position);
+      position += Integer.BYTES;
+      return value;
+    }
+
+    long getLong() {
+      long value = (long) LONG.get(data, position);
+      position += Long.BYTES;
+      return value;
+    }
+
+    /** A text field; the driver asks for UTF-8. */
+    String text() {
+      int length = getInt();
+      var value = new String(data, position, length, StandardCharsets.UTF_8);
+      position += length;
+      return value;
+    }
   }
 
   private static void skipRest(CopyOut copy) throws SQLException {
