@@ -16,9 +16,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -114,7 +115,7 @@ final class JdbiUserRepository implements UserRepository {
   private static final int LOOKUP_BATCHES_IN_FLIGHT = 2;
 
   private final Jdbi jdbi;
-  private final CoalescingLoader<UserId, User> lookups;
+  private final Coalescer<UserId, User> lookups;
 
   /**
    * @param connectionTimeout the pool's: a lookup queued behind the batches in flight waits no
@@ -122,7 +123,7 @@ final class JdbiUserRepository implements UserRepository {
    */
   JdbiUserRepository(Jdbi jdbi, Duration connectionTimeout) {
     this.jdbi = jdbi;
-    this.lookups = new CoalescingLoader<>(this::findAll, MAX_LOOKUP_BATCH, LOOKUP_BATCHES_IN_FLIGHT,
+    this.lookups = new Coalescer<>(this::findAll, MAX_LOOKUP_BATCH, LOOKUP_BATCHES_IN_FLIGHT,
         connectionTimeout, () -> new StorageUnavailableException("storage is unavailable, try again later", null));
   }
 
@@ -179,26 +180,30 @@ final class JdbiUserRepository implements UserRepository {
   @Override
   public Optional<User> findById(UserId id) {
     try {
-      return lookups.load(id);
+      return lookups.apply(id);
     } catch (JdbiException e) {
       // Translated in each caller's thread, where the cancellation seen is that caller's own.
       throw unavailableOrAsIs(e);
     }
   }
 
-  /** The batch query of {@link #lookups}; a lone id takes the plain lookup by primary key. */
-  private Map<UserId, User> findAll(List<UserId> ids) {
+  /**
+   * The batch query of {@link #lookups}: the users found, null for unknown ids; a lone id takes the
+   * plain lookup by primary key.
+   */
+  private List<User> findAll(List<UserId> ids) {
     return jdbi.withHandle(handle -> {
       if (ids.size() == 1) {
-        var id = ids.getFirst();
-        return find(handle, id, SELECT_BY_ID).map(user -> Map.of(id, user)).orElseGet(Map::of);
+        return Collections.singletonList(find(handle, ids.getFirst(), SELECT_BY_ID).orElse(null));
       }
       var found = new HashMap<UserId, User>(ids.size() * 2);
       handle.createQuery(SELECT_BY_IDS)
-          .bindArray("ids", UUID.class, ids.stream().map(UserId::value).toList())
+          .bindArray("ids", UUID.class, ids.stream().map(UserId::value).distinct().toList())
           .map(USER)
           .forEach(user -> found.put(user.id(), user));
-      return found;
+      var results = new ArrayList<User>(ids.size());
+      ids.forEach(id -> results.add(found.get(id)));
+      return results;
     });
   }
 
