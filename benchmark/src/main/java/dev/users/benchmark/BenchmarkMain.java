@@ -240,10 +240,11 @@ public final class BenchmarkMain {
         double busyMib = service.residentKib() / 1024.0;
         Report.line("RSS after GetUser", "%.0f MiB", busyMib);
 
-        var createUser = new Target<>(service, toService, UserServiceGrpc.getCreateUserMethod(),
-            i -> CreateUserRequest.newBuilder().setEmail("create-" + run + "-" + i + "@example.org")
-                .setDisplayName("Load User " + i).build());
-        var create = print("once", "CreateUser 64", createUser.run(CONNECTIONS, CALLS_PER_CONNECTION, settings.seconds()));
+        // Warmed up like GetUser, so that the measurement does not include the JIT compiling the
+        // insert path; the warm-up's users have emails of their own.
+        print("warm-up", "CreateUser 64", createUsers("create-warm-up-").run(CONNECTIONS, CALLS_PER_CONNECTION, warmUp));
+        var create = print("once", "CreateUser 64",
+            createUsers("create-").run(CONNECTIONS, CALLS_PER_CONNECTION, settings.seconds()));
 
         var bulk = new Bulk(service, toService, database == null ? null : new CopyCeilings(database, SCHEMA),
             postgresCpu, settings.users(), run, target).execute();
@@ -260,6 +261,13 @@ public final class BenchmarkMain {
           return 1;
         }
         return 0;
+      }
+
+      /** CreateUser with the n-th call's email {@code prefix + run + "-" + n + "@example.org"}. */
+      private Target<CreateUserRequest, ?> createUsers(String prefix) {
+        return new Target<>(service, toService, UserServiceGrpc.getCreateUserMethod(),
+            i -> CreateUserRequest.newBuilder().setEmail(prefix + run + "-" + i + "@example.org")
+                .setDisplayName("Load User " + i).build());
       }
     }
 
