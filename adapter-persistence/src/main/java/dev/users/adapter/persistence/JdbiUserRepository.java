@@ -16,9 +16,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -37,7 +39,8 @@ import org.postgresql.util.PSQLException;
 
 /**
  * {@link UserRepository} on the {@code users} table. Every method runs its statements on one
- * handle, in autocommit: the writes are single statements.
+ * handle, in autocommit: the writes are single statements. Lookups by id, and adds without an
+ * idempotency key, that arrive together share one statement ({@link Coalescer}).
  *
  * <p>An update or delete is optimistic: it reads the user, runs the caller's function with no
  * transaction or row lock held, and writes only if the version is still the one it read. When
@@ -54,6 +57,19 @@ final class JdbiUserRepository implements UserRepository {
   private static final String INSERT = """
       INSERT INTO users (id, email, email_canonical, display_name, create_time, update_time, version)
       VALUES (:id, :email, :email_canonical, :display_name, :create_time, :update_time, 1)
+      RETURNING\s""" + COLUMNS;
+
+  // Many new users in one statement and one commit. A row whose email or id is taken, by a stored
+  // user or by another row of the statement, is skipped rather than failing the others. Times
+  // travel as ISO-8601 text in UTC and are cast back, to the microsecond whatever the session's
+  // time zone.
+  private static final String INSERT_ALL = """
+      INSERT INTO users (id, email, email_canonical, display_name, create_time, update_time, version)
+      SELECT id, email, email_canonical, display_name, create_time, update_time, 1
+      FROM unnest(:ids, :emails, :emails_canonical, :display_names, :create_times::timestamptz[],
+                  :update_times::timestamptz[])
+          AS batch (id, email, email_canonical, display_name, create_time, update_time)
+      ON CONFLICT DO NOTHING
       RETURNING\s""" + COLUMNS;
 
   private static final String INSERT_UNLESS_KEY_USED = """
@@ -103,34 +119,90 @@ final class JdbiUserRepository implements UserRepository {
   // many connections (53300), statement timeout (57014): the database cannot serve right now.
   private static final Set<String> UNAVAILABLE_STATES = Set.of("57P01", "57P02", "57P03", "53300", "57014");
 
-  // Lookups by id that arrive together share a query of up to this many ids: it bounds one
-  // statement's array and the time a batch takes, not the waiting lookups, which the server's
-  // limit on calls in flight bounds.
-  private static final int MAX_LOOKUP_BATCH = 64;
+  // Lookups by id, or inserts of new users, that arrive together share a statement of up to this
+  // many: it bounds one statement's arrays and the time a batch takes, not the waiting calls,
+  // which the server's limit on calls in flight bounds.
+  private static final int MAX_BATCH = 64;
 
-  // Batches of lookups that run at once, each on a connection. One batch in flight would make
-  // every lookup wait out the previous batch's round trip; a few overlap round trips with the
-  // database's work, and leave the rest of the pool to writes.
-  private static final int LOOKUP_BATCHES_IN_FLIGHT = 2;
+  // Batches of lookups, and of inserts, that run at once, each on a connection. One batch in
+  // flight would make every call wait out the previous batch's round trip (and an insert's, its
+  // commit); a few overlap round trips with the database's work, and leave the rest of the pool
+  // to the other writes.
+  private static final int BATCHES_IN_FLIGHT = 2;
 
   private final Jdbi jdbi;
-  private final CoalescingLoader<UserId, User> lookups;
+  private final Coalescer<UserId, User> lookups;
+  private final Coalescer<User, User> inserts;
 
   /**
-   * @param connectionTimeout the pool's: a lookup queued behind the batches in flight waits no
-   *     longer for its turn than a statement waits for a connection
+   * @param connectionTimeout the pool's: a lookup or insert queued behind the batches in flight
+   *     waits no longer for its turn than a statement waits for a connection
    */
   JdbiUserRepository(Jdbi jdbi, Duration connectionTimeout) {
     this.jdbi = jdbi;
-    this.lookups = new CoalescingLoader<>(this::findAll, MAX_LOOKUP_BATCH, LOOKUP_BATCHES_IN_FLIGHT,
-        connectionTimeout, () -> new StorageUnavailableException("storage is unavailable, try again later", null));
+    Supplier<RuntimeException> queuedTooLong =
+        () -> new StorageUnavailableException("storage is unavailable, try again later", null);
+    this.lookups = new Coalescer<>(this::findAll, MAX_BATCH, BATCHES_IN_FLIGHT, connectionTimeout, queuedTooLong);
+    this.inserts = new Coalescer<>(this::insertAll, MAX_BATCH, BATCHES_IN_FLIGHT, connectionTimeout, queuedTooLong);
   }
 
   @Override
   public User add(User user) {
-    return inDatabase(handle -> storing(user.email(), () -> bindUser(handle.createQuery(INSERT), user).map(USER).one()));
+    try {
+      // A user its batch did not store had its email or id taken, by a stored user or by another
+      // of the batch: inserted alone, it gets the outcome it would have had without company.
+      return inserts.apply(user).orElseGet(() -> inDatabase(handle -> insert(handle, user)));
+    } catch (JdbiException e) {
+      // Translated in each caller's thread, where the cancellation seen is that caller's own.
+      throw unavailableOrAsIs(e);
+    }
   }
 
+  /**
+   * The batch statement of {@link #inserts}: the users stored, null for those skipped; a lone user
+   * takes the plain insert, which fails when its email is taken.
+   */
+  private List<User> insertAll(List<User> users) {
+    return jdbi.withHandle(handle -> {
+      if (users.size() == 1) {
+        return List.of(insert(handle, users.getFirst()));
+      }
+      // Rows go in email order: two batches sharing emails meet at the lowest shared one, where one
+      // waits for the other's commit; in any order, each could hold a row the other waits for, a
+      // deadlock that PostgreSQL breaks by failing one. One row per id: a second user of an id
+      // goes alone, and fails as it would have.
+      var rows = new HashMap<UserId, Row>(users.size() * 2);
+      for (var user : users) {
+        rows.putIfAbsent(user.id(), new Row(user, user.email().canonical()));
+      }
+      var sorted = rows.values().stream().sorted(Comparator.comparing(Row::emailCanonical)).toList();
+      var stored = new HashMap<UserId, User>(sorted.size() * 2);
+      handle.createQuery(INSERT_ALL)
+          .bindArray("ids", UUID.class, sorted.stream().map(row -> row.user().id().value()).toList())
+          .bindArray("emails", String.class, sorted.stream().map(row -> row.user().email().value()).toList())
+          .bindArray("emails_canonical", String.class, sorted.stream().map(Row::emailCanonical).toList())
+          .bindArray("display_names", String.class, sorted.stream().map(row -> row.user().displayName().value()).toList())
+          .bindArray("create_times", String.class, sorted.stream().map(row -> row.user().createTime().toString()).toList())
+          .bindArray("update_times", String.class, sorted.stream().map(row -> row.user().updateTime().toString()).toList())
+          .map(USER)
+          .forEach(user -> stored.put(user.id(), user));
+      var results = new ArrayList<User>(users.size());
+      for (var user : users) {
+        results.add(rows.get(user.id()).user() == user ? stored.remove(user.id()) : null);
+      }
+      return results;
+    });
+  }
+
+  private record Row(User user, String emailCanonical) {}
+
+  private static User insert(Handle handle, User user) {
+    return storing(user.email(), () -> bindUser(handle.createQuery(INSERT), user).map(USER).one());
+  }
+
+  // Keyed adds are not batched: the creates of the hot path send no key, and their one statement
+  // keeps in one place what tells a used key (answered with the user stored under it) from a
+  // taken email.
   @Override
   public User add(User user, IdempotencyKey idempotencyKey) {
     return inDatabase(handle -> storing(user.email(), () -> {
@@ -179,26 +251,30 @@ final class JdbiUserRepository implements UserRepository {
   @Override
   public Optional<User> findById(UserId id) {
     try {
-      return lookups.load(id);
+      return lookups.apply(id);
     } catch (JdbiException e) {
       // Translated in each caller's thread, where the cancellation seen is that caller's own.
       throw unavailableOrAsIs(e);
     }
   }
 
-  /** The batch query of {@link #lookups}; a lone id takes the plain lookup by primary key. */
-  private Map<UserId, User> findAll(List<UserId> ids) {
+  /**
+   * The batch query of {@link #lookups}: the users found, null for unknown ids; a lone id takes the
+   * plain lookup by primary key.
+   */
+  private List<User> findAll(List<UserId> ids) {
     return jdbi.withHandle(handle -> {
       if (ids.size() == 1) {
-        var id = ids.getFirst();
-        return find(handle, id, SELECT_BY_ID).map(user -> Map.of(id, user)).orElseGet(Map::of);
+        return Collections.singletonList(find(handle, ids.getFirst(), SELECT_BY_ID).orElse(null));
       }
       var found = new HashMap<UserId, User>(ids.size() * 2);
       handle.createQuery(SELECT_BY_IDS)
-          .bindArray("ids", UUID.class, ids.stream().map(UserId::value).toList())
+          .bindArray("ids", UUID.class, ids.stream().map(UserId::value).distinct().toList())
           .map(USER)
           .forEach(user -> found.put(user.id(), user));
-      return found;
+      var results = new ArrayList<User>(ids.size());
+      ids.forEach(id -> results.add(found.get(id)));
+      return results;
     });
   }
 

@@ -9,12 +9,16 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.users.adapter.persistence.Concurrently.Outcome;
 import dev.users.application.port.StorageUnavailableException;
+import dev.users.domain.User;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
@@ -103,6 +107,27 @@ class PostgresStorageTest {
           .rootCause()
           .isInstanceOfSatisfying(PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("57014"));
       locker.release();
+    }
+  }
+
+  @Test
+  void reportsStorageUnavailableToEachOfConcurrentAddsWhoseSharedInsertOutlastsTheStatementTimeout() throws Exception {
+    schema = PostgresTestDatabase.get().newSchemaName();
+    try (var storage = PostgresStorage.open(settings(2, PATIENT, Duration.ofMillis(200)));
+        var locker = TableLock.ofWrites(PostgresTestDatabase.get(), schema)) {
+      var added = IntStream.range(0, 16).mapToObj(i -> aUser().build()).toList();
+
+      var outcomes = Concurrently.run(added.stream()
+          .map(user -> (Callable<Outcome<User>>) () -> Outcome.of(() -> storage.users().add(user)))
+          .toList());
+
+      Concurrently.countAndPrint(outcomes);
+      assertThat(outcomes).extracting(Outcome::failure).allSatisfy(failure -> assertThat(failure)
+          .isInstanceOf(StorageUnavailableException.class)
+          .rootCause()
+          .isInstanceOfSatisfying(PSQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("57014")));
+      locker.release();
+      assertThat(storage.users().listFirst(100)).isEmpty();
     }
   }
 

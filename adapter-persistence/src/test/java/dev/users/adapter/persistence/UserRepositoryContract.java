@@ -634,6 +634,92 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
+  void storesEachOfManyConcurrentAddsWithItsOwnFieldsAndReturnsItToItsOwnCaller() throws Exception {
+    int callers = 64;
+    int addsEach = 4;
+    var tasks = IntStream.range(0, callers).mapToObj(caller -> (Callable<List<Outcome<User>>>) () ->
+        IntStream.range(0, addsEach).mapToObj(n -> {
+          var user = aUser()
+              .withEmail("Caller-" + caller + "-" + n + "@Example.org")
+              .withDisplayName("Caller " + caller + " add " + n)
+              .createdAt(CREATED.plusSeconds(caller).plusNanos(n * 1_000L))
+              .updatedAt(LATER.plusSeconds(caller).plusNanos(n * 1_000L))
+              .build();
+          return Outcome.of(() -> {
+            var stored = users.add(user);
+            if (!stored.equals(user) || stored.version() != 1) {
+              throw new AssertionError("given " + user + ", returned " + stored);
+            }
+            return stored;
+          });
+        }).toList()).toList();
+
+    var outcomes = Concurrently.run(tasks).stream().flatMap(List::stream).toList();
+
+    Concurrently.countAndPrint(outcomes);
+    assertThat(outcomes).extracting(Outcome::kind).containsOnly("done");
+    var added = outcomes.stream().map(Outcome::value).toList();
+    for (var user : added) {
+      assertThat(users.findById(user.id())).contains(user);
+    }
+    assertThat(users.listFirst(callers * addsEach + 1)).containsExactlyInAnyOrderElementsOf(added);
+  }
+
+  @Test
+  void storesOneUserPerEmailAmongConcurrentAddsCollidingWithStoredUsersAndWithEachOther() throws Exception {
+    int emails = 16;
+    int addsPerEmail = 4;
+    for (int round = 0; round < 5; round++) {
+      // Every other email is taken before the burst; each email is then added by several callers at
+      // once, in cases of their own.
+      var existing = new ArrayList<User>();
+      for (int e = 0; e < emails; e += 2) {
+        existing.add(users.add(aUser().withEmail("round-" + round + "-email-" + e + "@example.org").build()));
+      }
+      var attempts = new ArrayList<User>();
+      for (int e = 0; e < emails; e++) {
+        for (int a = 0; a < addsPerEmail; a++) {
+          var email = "round-" + round + "-email-" + e + "@example.org";
+          attempts.add(aUser().withEmail(a % 2 == 0 ? email : email.toUpperCase()).build());
+        }
+      }
+
+      var outcomes = Concurrently.run(attempts.stream()
+          .map(user -> (Callable<Outcome<User>>) () -> Outcome.of(() -> users.add(user)))
+          .toList());
+
+      Concurrently.countAndPrint(outcomes);
+      var winners = new ArrayList<User>();
+      for (int e = 0; e < emails; e++) {
+        var ofEmail = outcomes.subList(e * addsPerEmail, (e + 1) * addsPerEmail);
+        var tried = attempts.subList(e * addsPerEmail, (e + 1) * addsPerEmail);
+        assertThat(ofEmail).extracting(Outcome::kind)
+            .as("email %d, %s", e, e % 2 == 0 ? "taken before" : "free before")
+            .isSubsetOf("done", "EmailAlreadyTakenException")
+            .filteredOn("done"::equals)
+            .hasSize(e % 2 == 0 ? 0 : 1);
+        for (int a = 0; a < addsPerEmail; a++) {
+          var outcome = ofEmail.get(a);
+          if (outcome.failure() instanceof EmailAlreadyTakenException taken) {
+            assertThat(taken.email()).isEqualTo(tried.get(a).email());
+            assertThat(users.findById(tried.get(a).id())).isEmpty();
+          } else {
+            assertThat(outcome.value()).isEqualTo(tried.get(a));
+            winners.add(outcome.value());
+          }
+        }
+      }
+      for (var user : winners) {
+        assertThat(users.findById(user.id())).contains(user);
+      }
+      for (var user : existing) {
+        assertThat(users.findById(user.id())).contains(user);
+      }
+    }
+    assertThat(users.listFirst(1_000)).hasSize(5 * emails);
+  }
+
+  @Test
   void returnsTheSameUserToManyConcurrentAddsWithTheSameIdempotencyKey() throws Exception {
     var attempts = IntStream.range(0, 8)
         .mapToObj(i -> (Callable<User>) () -> users.add(aUser().build(), new IdempotencyKey("create-1")))

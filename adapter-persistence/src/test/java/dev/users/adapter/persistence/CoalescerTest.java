@@ -8,7 +8,6 @@ import dev.users.application.port.CallScope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -17,53 +16,49 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class CoalescingLoaderTest {
+class CoalescerTest {
 
   private static final Duration LONG_WAIT = Duration.ofSeconds(30);
 
   private final CallScope scopeOfTest = CallScope.withoutDeadline();
 
-  /** Values are their keys in upper case; keys starting with "missing" have none. */
-  private static Map<String, String> lookUp(List<String> keys) {
-    return keys.stream()
-        .filter(key -> !key.startsWith("missing"))
-        .collect(Collectors.toMap(Function.identity(), String::toUpperCase));
+  /** Results are their items in upper case; items starting with "missing" have none. */
+  private static List<String> upperCase(List<String> items) {
+    return items.stream().map(item -> item.startsWith("missing") ? null : item.toUpperCase()).toList();
   }
 
   @Test
-  void aLoneLookupRunsAtOnceInItsCallersThreadAndScope() {
+  void aLoneItemRunsAtOnceInItsCallersThreadAndScope() {
     var seen = new ArrayList<String>();
-    var loader = new CoalescingLoader<String, String>(keys -> {
-      seen.add(Thread.currentThread().getName() + " " + keys + " " + (CallScope.current() == scopeOfTest));
-      return lookUp(keys);
-    }, 64, 1, LONG_WAIT, CoalescingLoaderTest::queuedTooLong);
+    var coalescer = new Coalescer<String, String>(items -> {
+      seen.add(Thread.currentThread().getName() + " " + items + " " + (CallScope.current() == scopeOfTest));
+      return upperCase(items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
 
-    var found = scopeOfTest.call(() -> loader.load("ada"));
+    var found = scopeOfTest.call(() -> coalescer.apply("ada"));
 
     assertThat(found).contains("ADA");
     assertThat(seen).containsExactly(Thread.currentThread().getName() + " [ada] true");
   }
 
   @Test
-  void lookupsThatArriveWhileABatchRunsShareTheNextBatch() throws Exception {
+  void itemsThatArriveWhileABatchRunsShareTheNextBatch() throws Exception {
     var gate = new Gate();
     var batches = new ConcurrentLinkedQueue<List<String>>();
-    var loader = new CoalescingLoader<String, String>(keys -> {
-      batches.add(keys);
+    var coalescer = new Coalescer<String, String>(items -> {
+      batches.add(items);
       gate.holdFirst();
-      return lookUp(keys);
-    }, 64, 1, LONG_WAIT, CoalescingLoaderTest::queuedTooLong);
+      return upperCase(items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
 
-    var first = inThread(() -> loader.load("first"));
+    var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
-    var others = IntStream.range(0, 10).mapToObj(i -> inThread(() -> loader.load("user-" + i))).toList();
+    var others = IntStream.range(0, 10).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
     awaitQueued(others);
     gate.release();
 
@@ -73,23 +68,23 @@ class CoalescingLoaderTest {
     }
     assertThat(batches).hasSize(2);
     assertThat(batches).first().isEqualTo(List.of("first"));
-    assertThat(batches).last().satisfies(keys -> assertThat(keys)
+    assertThat(batches).last().satisfies(items -> assertThat(items)
         .containsExactlyInAnyOrderElementsOf(IntStream.range(0, 10).mapToObj(i -> "user-" + i).toList()));
   }
 
   @Test
-  void aBatchTakesAtMostTheMaximumOfKeysAndTheRestFollowInTheNextOne() throws Exception {
+  void aBatchTakesAtMostTheMaximumOfItemsAndTheRestFollowInTheNextOne() throws Exception {
     var gate = new Gate();
     var sizes = new ConcurrentLinkedQueue<Integer>();
-    var loader = new CoalescingLoader<String, String>(keys -> {
-      sizes.add(keys.size());
+    var coalescer = new Coalescer<String, String>(items -> {
+      sizes.add(items.size());
       gate.holdFirst();
-      return lookUp(keys);
-    }, 3, 1, LONG_WAIT, CoalescingLoaderTest::queuedTooLong);
+      return upperCase(items);
+    }, 3, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
 
-    var first = inThread(() -> loader.load("first"));
+    var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
-    var others = IntStream.range(0, 7).mapToObj(i -> inThread(() -> loader.load("user-" + i))).toList();
+    var others = IntStream.range(0, 7).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
     awaitQueued(others);
     gate.release();
 
@@ -101,17 +96,17 @@ class CoalescingLoaderTest {
   }
 
   @Test
-  void aKeyWithoutAValueIsEmptyForItsCallerOnly() throws Exception {
+  void anItemWithoutAResultIsEmptyForItsCallerOnly() throws Exception {
     var gate = new Gate();
-    var loader = new CoalescingLoader<String, String>(keys -> {
+    var coalescer = new Coalescer<String, String>(items -> {
       gate.holdFirst();
-      return lookUp(keys);
-    }, 64, 1, LONG_WAIT, CoalescingLoaderTest::queuedTooLong);
+      return upperCase(items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
 
-    var first = inThread(() -> loader.load("first"));
+    var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
-    var missing = inThread(() -> loader.load("missing-one"));
-    var present = inThread(() -> loader.load("present"));
+    var missing = inThread(() -> coalescer.apply("missing-one"));
+    var present = inThread(() -> coalescer.apply("present"));
     awaitQueued(List.of(missing, present));
     gate.release();
 
@@ -121,20 +116,66 @@ class CoalescingLoaderTest {
   }
 
   @Test
+  void theSameItemFromSeveralCallersIsInTheBatchOncePerCallerAndEachGetsTheResultOfItsOwn() throws Exception {
+    var gate = new Gate();
+    var batches = new ConcurrentLinkedQueue<List<String>>();
+    var coalescer = new Coalescer<String, String>(items -> {
+      batches.add(items);
+      gate.holdFirst();
+      return IntStream.range(0, items.size()).mapToObj(i -> items.get(i) + " at " + i).toList();
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+
+    var first = inThread(() -> coalescer.apply("first"));
+    gate.awaitFirstHeld();
+    var twins = IntStream.range(0, 3).mapToObj(i -> inThread(() -> coalescer.apply("twin"))).toList();
+    awaitQueued(twins);
+    gate.release();
+
+    assertThat(first.get()).contains("first at 0");
+    assertThat(twins.stream().map(CompletableFuture::join).toList())
+        .containsExactlyInAnyOrder(Optional.of("twin at 0"), Optional.of("twin at 1"), Optional.of("twin at 2"));
+    assertThat(batches).last().isEqualTo(List.of("twin", "twin", "twin"));
+  }
+
+  @Test
+  void aBatchGivingTheWrongNumberOfResultsFailsEachOfItsCallers() throws Exception {
+    var gate = new Gate();
+    var coalescer = new Coalescer<String, String>(items -> {
+      gate.holdFirst();
+      return upperCase(items.size() > 1 ? items.subList(1, items.size()) : items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+
+    var first = inThread(() -> coalescer.apply("first"));
+    gate.awaitFirstHeld();
+    var others = IntStream.range(0, 3).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
+    awaitQueued(others);
+    gate.release();
+
+    assertThat(first.get()).contains("FIRST");
+    for (var other : others) {
+      assertThatThrownBy(() -> other.get(5, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("2 results for a batch of 3");
+    }
+  }
+
+  @Test
   void aFailingBatchFailsEachOfItsCallersWithItsFailure() throws Exception {
     var gate = new Gate();
     var failure = new IllegalStateException("connection lost");
-    var loader = new CoalescingLoader<String, String>(keys -> {
+    var coalescer = new Coalescer<String, String>(items -> {
       gate.holdFirst();
-      if (keys.size() > 1) {
+      if (items.size() > 1) {
         throw failure;
       }
-      return lookUp(keys);
-    }, 64, 1, LONG_WAIT, CoalescingLoaderTest::queuedTooLong);
+      return upperCase(items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
 
-    var first = inThread(() -> loader.load("first"));
+    var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
-    var others = IntStream.range(0, 3).mapToObj(i -> inThread(() -> loader.load("user-" + i))).toList();
+    var others = IntStream.range(0, 3).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
     awaitQueued(others);
     gate.release();
 
@@ -142,20 +183,20 @@ class CoalescingLoaderTest {
     for (var other : others) {
       assertThatThrownBy(other::get).isInstanceOf(ExecutionException.class).cause().isSameAs(failure);
     }
-    assertThat(loader.load("after")).as("the loader serves on after a failed batch").contains("AFTER");
+    assertThat(coalescer.apply("after")).as("the coalescer serves on after a failed batch").contains("AFTER");
   }
 
   @Test
   void aQueuedCallerWhoseCallEndsStopsWaitingAtOnce() throws Exception {
     var gate = new Gate();
-    var loader = new CoalescingLoader<String, String>(keys -> {
+    var coalescer = new Coalescer<String, String>(items -> {
       gate.holdFirst();
-      return lookUp(keys);
-    }, 64, 1, LONG_WAIT, CoalescingLoaderTest::queuedTooLong);
-    var first = inThread(() -> loader.load("first"));
+      return upperCase(items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var scope = CallScope.withoutDeadline();
-    var waiting = inThread(() -> scope.call(() -> loader.load("impatient")));
+    var waiting = inThread(() -> scope.call(() -> coalescer.apply("impatient")));
     awaitQueued(List.of(waiting));
 
     scope.expire();
@@ -175,21 +216,21 @@ class CoalescingLoaderTest {
     var sharedScope = new CompletableFuture<CallScope>();
     var secondBatchHeld = new CountDownLatch(1);
     var releaseSecond = new CountDownLatch(1);
-    var loader = new CoalescingLoader<String, String>(keys -> {
+    var coalescer = new Coalescer<String, String>(items -> {
       gate.holdFirst();
-      if (keys.size() > 1) {
+      if (items.size() > 1) {
         sharedScope.complete(CallScope.current());
         secondBatchHeld.countDown();
         await(releaseSecond);
       }
-      return lookUp(keys);
-    }, 64, 1, LONG_WAIT, CoalescingLoaderTest::queuedTooLong);
-    var first = inThread(() -> loader.load("first"));
+      return upperCase(items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var scopeA = CallScope.withoutDeadline();
     var scopeB = CallScope.withoutDeadline();
-    var a = inThread(() -> scopeA.call(() -> loader.load("a")));
-    var b = inThread(() -> scopeB.call(() -> loader.load("b")));
+    var a = inThread(() -> scopeA.call(() -> coalescer.apply("a")));
+    var b = inThread(() -> scopeB.call(() -> coalescer.apply("b")));
     awaitQueued(List.of(a, b));
     gate.release();
     first.get();
@@ -207,29 +248,29 @@ class CoalescingLoaderTest {
   }
 
   @Test
-  void manyCallersSomeOfThemCancelledEachGetTheirOwnValueOrTheirCancellation() throws Exception {
-    var loader = new CoalescingLoader<String, String>(keys -> {
+  void manyCallersSomeOfThemCancelledEachGetTheirOwnResultOrTheirCancellation() throws Exception {
+    var coalescer = new Coalescer<String, String>(items -> {
       if (ThreadLocalRandom.current().nextInt(4) == 0) {
         Thread.yield();
       }
-      return lookUp(keys);
-    }, 8, 2, LONG_WAIT, CoalescingLoaderTest::queuedTooLong);
+      return upperCase(items);
+    }, 8, 2, LONG_WAIT, CoalescerTest::queuedTooLong);
     int callers = 64;
-    int lookupsEach = 500;
+    int itemsEach = 500;
     try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
       var results = new ArrayList<java.util.concurrent.Future<Integer>>();
       for (int c = 0; c < callers; c++) {
         int caller = c;
         results.add(executor.submit(() -> {
           int served = 0;
-          for (int i = 0; i < lookupsEach; i++) {
+          for (int i = 0; i < itemsEach; i++) {
             var key = "caller-" + caller + "-" + i;
             var scope = CallScope.withoutDeadline();
             if (i % 7 == 0) {
               executor.submit(scope::cancel);
             }
             try {
-              Optional<String> found = scope.call(() -> loader.load(key));
+              Optional<String> found = scope.call(() -> coalescer.apply(key));
               assertThat(found).contains(key.toUpperCase());
               served++;
             } catch (CallCancelledException e) {
@@ -243,29 +284,29 @@ class CoalescingLoaderTest {
       for (var result : results) {
         served += result.get(20, TimeUnit.SECONDS);
       }
-      assertThat(served).isGreaterThan(callers * lookupsEach * 6 / 7 - 1);
+      assertThat(served).isGreaterThan(callers * itemsEach * 6 / 7 - 1);
     }
   }
 
   @Test
-  void aLookupQueuedLongerThanTheQueueWaitFailsWhileTheBatchInFrontStillRuns() throws Exception {
+  void anItemQueuedLongerThanTheQueueWaitFailsWhileTheBatchInFrontStillRuns() throws Exception {
     var gate = new Gate();
-    var loader = new CoalescingLoader<String, String>(keys -> {
+    var coalescer = new Coalescer<String, String>(items -> {
       gate.holdFirst();
-      return lookUp(keys);
-    }, 64, 1, Duration.ofMillis(200), CoalescingLoaderTest::queuedTooLong);
-    var first = inThread(() -> loader.load("first"));
+      return upperCase(items);
+    }, 64, 1, Duration.ofMillis(200), CoalescerTest::queuedTooLong);
+    var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
 
     long start = System.nanoTime();
-    var queued = inThread(() -> loader.load("queued"));
+    var queued = inThread(() -> coalescer.apply("queued"));
 
     assertThatThrownBy(() -> queued.get(5, TimeUnit.SECONDS)).cause().hasMessage("queued too long");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
     assertThat(first).isNotDone();
     gate.release();
     assertThat(first.get()).contains("FIRST");
-    assertThat(loader.load("after")).contains("AFTER");
+    assertThat(coalescer.apply("after")).contains("AFTER");
   }
 
   private static RuntimeException queuedTooLong() {
@@ -285,20 +326,20 @@ class CoalescingLoaderTest {
   }
 
   /**
-   * Waits until the lookups are queued: their threads park in the loader, and only a queued lookup
+   * Waits until the items are queued: their threads park in the coalescer, and only a queued item
    * parks there while the first batch is held.
    */
-  private static void awaitQueued(List<? extends CompletableFuture<?>> lookups) throws InterruptedException {
+  private static void awaitQueued(List<? extends CompletableFuture<?>> callers) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (parkedInLoader() < lookups.size()) {
+    while (parkedInCoalescer() < callers.size()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("lookups did not queue");
+        throw new AssertionError("items did not queue");
       }
       Thread.sleep(5);
     }
   }
 
-  private static long parkedInLoader() {
+  private static long parkedInCoalescer() {
     return Thread.getAllStackTraces().entrySet().stream()
         .filter(entry -> entry.getKey().getState() == Thread.State.WAITING
             || entry.getKey().getState() == Thread.State.TIMED_WAITING)
