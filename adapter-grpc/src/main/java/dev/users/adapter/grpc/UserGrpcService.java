@@ -25,6 +25,7 @@ import dev.users.application.register.RegisterUserCommand;
 import dev.users.application.update.UpdateUser;
 import dev.users.application.update.UpdateUserCommand;
 import io.grpc.BindableService;
+import io.grpc.Context;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
@@ -33,8 +34,15 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import org.slf4j.MDC;
 
 /**
  * The users.v1 API over the use cases. It only translates: requests into commands, results into
@@ -81,11 +89,8 @@ public final class UserGrpcService implements UserServiceGrpc.AsyncService, Bind
 
   @Override
   public void getUser(GetUserRequest request, StreamObserver<GetUserResponse> responses) {
-    respond(responses, TOP_LEVEL, () -> {
-      var caller = caller();
-      var user = get.get(caller, GetUserQuery.of(request.getId()));
-      return GetUserResponse.newBuilder().setUser(UserMessages.toProto(user)).build();
-    });
+    respondWhenDone(responses, TOP_LEVEL, () -> get.get(caller(), GetUserQuery.of(request.getId())),
+        user -> GetUserResponse.newBuilder().setUser(UserMessages.toProto(user)).build());
   }
 
   @Override
@@ -176,5 +181,60 @@ public final class UserGrpcService implements UserServiceGrpc.AsyncService, Bind
     }
     responses.onNext(response);
     responses.onCompleted();
+  }
+
+  /**
+   * {@link #respond} for a use case that answers through a stage. A stage already complete is
+   * answered at once; another in the thread that completes it (storage's), with the call's gRPC
+   * Context and logging context (request id, trace ids) put back for the length of the answer, as
+   * they would be in a callback of the call.
+   */
+  private static <U, T> void respondWhenDone(StreamObserver<T> responses, UnaryOperator<String> fieldPath,
+      Supplier<CompletionStage<U>> call, Function<U, T> toResponse) {
+    CompletableFuture<U> pending;
+    try {
+      pending = call.get().toCompletableFuture();
+    } catch (RuntimeException e) {
+      responses.onError(CallFailures.report(e, fieldPath));
+      return;
+    }
+    if (pending.isDone()) {
+      answer(responses, fieldPath, pending, toResponse);
+      return;
+    }
+    var context = Context.current();
+    var logContext = MDC.getCopyOfContextMap();
+    pending.whenComplete((result, failure) -> {
+      var outerContext = context.attach();
+      var outerLogContext = MDC.getCopyOfContextMap();
+      setLogContext(logContext);
+      try {
+        answer(responses, fieldPath, pending, toResponse);
+      } finally {
+        setLogContext(outerLogContext);
+        context.detach(outerContext);
+      }
+    });
+  }
+
+  private static <U, T> void answer(StreamObserver<T> responses, UnaryOperator<String> fieldPath,
+      CompletableFuture<U> done, Function<U, T> toResponse) {
+    if (done.state() == Future.State.FAILED) {
+      var failure = done.exceptionNow();
+      while (failure instanceof CompletionException && failure.getCause() != null) {
+        failure = failure.getCause();
+      }
+      responses.onError(CallFailures.report(failure, fieldPath));
+      return;
+    }
+    respond(responses, fieldPath, () -> toResponse.apply(done.resultNow()));
+  }
+
+  private static void setLogContext(Map<String, String> logContext) {
+    if (logContext == null) {
+      MDC.clear();
+    } else {
+      MDC.setContextMap(logContext);
+    }
   }
 }

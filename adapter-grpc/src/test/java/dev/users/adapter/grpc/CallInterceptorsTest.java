@@ -28,9 +28,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -205,6 +209,66 @@ class CallInterceptorsTest {
     assertThat(logged.getThrowableProxy().getMessage()).isEqualTo("password=hunter2 rejected by db.internal");
     assertThat(logged.getMDCPropertyMap()).containsEntry("request_id", "trace-500");
     assertThat(accessLog.next().getFormattedMessage()).contains("GetUser INTERNAL");
+  }
+
+  @Test
+  void answersAGetUserCompletedLaterInAnotherThreadWithTheUser() throws InterruptedException {
+    service.onGetAsync((caller, query) -> completedLater(later -> later.complete(TestUsers.aUser().build())));
+
+    var user = stub("trace-later").getUser(GET_USER).getUser();
+
+    assertThat(user.getId()).isEqualTo(TestUsers.ID);
+    assertThat(headers.get().get(REQUEST_ID)).isEqualTo("trace-later");
+    var line = accessLog.next();
+    assertThat(line.getFormattedMessage()).startsWith("users.v1.UserService/GetUser OK ");
+    assertThat(line.getMDCPropertyMap()).containsEntry("request_id", "trace-later");
+  }
+
+  @Test
+  void answersAGetUserFailedLaterInAnotherThreadWithItsStatus() {
+    service.onGetAsync((caller, query) -> completedLater(
+        later -> later.completeExceptionally(new CompletionException(new UserNotFoundException(query.id())))));
+
+    var failure = failureOf(() -> stub("trace-later-404").getUser(GET_USER));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(trailers.get().get(REQUEST_ID)).isEqualTo("trace-later-404");
+  }
+
+  @Test
+  void logsAnUnexpectedFailureOfALaterGetUserWithTheCallsRequestIdFromTheThreadThatCompletedIt()
+      throws InterruptedException {
+    var completing = new AtomicReference<Thread>();
+    service.onGetAsync((caller, query) -> completedLater(later -> {
+      completing.set(Thread.currentThread());
+      later.completeExceptionally(new IllegalStateException("connection reset by db.internal"));
+    }));
+
+    var failure = failureOf(() -> stub("trace-later-500").getUser(GET_USER));
+
+    assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(failure.getStatus().getDescription()).isEqualTo("internal error");
+    var logged = errorLog.next();
+    assertThat(logged.getThreadName()).isEqualTo(completing.get().getName());
+    assertThat(logged.getMDCPropertyMap()).containsEntry("request_id", "trace-later-500");
+    assertThat(MDC.getCopyOfContextMap()).as("the test thread's MDC is untouched").isNullOrEmpty();
+  }
+
+  /**
+   * A stage that {@code completion} completes in a thread of its own once the service has
+   * registered its answer on it, so that the answer runs in that thread, not in the call's.
+   */
+  private static CompletionStage<User> completedLater(
+      Consumer<CompletableFuture<User>> completion) {
+    var later = new CompletableFuture<User>();
+    Thread.ofPlatform().name("storage-stand-in").daemon().start(() -> {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (later.getNumberOfDependents() == 0 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      completion.accept(later);
+    });
+    return later;
   }
 
   @Test

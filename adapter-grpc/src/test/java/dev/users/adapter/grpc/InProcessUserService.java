@@ -2,11 +2,14 @@ package dev.users.adapter.grpc;
 
 import dev.users.api.v1.UserServiceGrpc;
 import dev.users.application.delete.DeleteUser;
+import dev.users.application.access.Caller;
 import dev.users.application.get.GetUser;
+import dev.users.application.get.GetUserQuery;
 import dev.users.application.importing.ImportUsers;
 import dev.users.application.list.ListUsers;
 import dev.users.application.register.RegisterUser;
 import dev.users.application.update.UpdateUser;
+import dev.users.domain.User;
 import io.grpc.BindableService;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.ManagedChannel;
@@ -25,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -77,9 +81,27 @@ final class InProcessUserService implements AfterEachCallback {
     return this;
   }
 
-  InProcessUserService onGet(GetUser get) {
+  /** GetUser answered in the handler's thread: {@code lookup}'s user, or what it throws. */
+  InProcessUserService onGet(Lookup lookup) {
+    return onGetAsync((caller, query) -> {
+      try {
+        return CompletableFuture.completedStage(lookup.get(caller, query));
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedStage(e);
+      }
+    });
+  }
+
+  InProcessUserService onGetAsync(GetUser get) {
     this.get = get;
     return this;
+  }
+
+  /** The use case GetUser as a blocking function. */
+  @FunctionalInterface
+  interface Lookup {
+
+    User get(Caller caller, GetUserQuery query);
   }
 
   InProcessUserService onUpdate(UpdateUser update) {

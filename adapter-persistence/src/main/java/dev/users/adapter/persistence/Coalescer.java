@@ -7,11 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -23,47 +24,65 @@ import java.util.function.Supplier;
  * <p>It never waits for company. An item given while fewer than {@code maxBatchesInFlight}
  * batches run starts a batch at once, in its caller's thread. Only when that many are running does
  * an item queue; when a batch ends, the items queued meanwhile, up to {@code maxBatchSize} of them,
- * become the next batch, which the first of their callers runs in its own thread. A lone call thus
- * costs what a direct statement does, and under load a batch takes whatever queued during the
- * previous one's round trip.
+ * become the next batch, which a new virtual thread runs. A lone call thus costs what a direct
+ * statement does, and under load a batch takes whatever queued during the previous one's round
+ * trip.
+ *
+ * <p>A queued item holds no thread: {@link #submit} returns its future at once, and the thread
+ * that ran its batch completes it, running whatever depends on it there. So under load a batch of
+ * thirty costs one thread's start instead of thirty threads parking and being woken, which was most
+ * of a lookup's cost. {@link #apply} is the blocking form, for callers that have nothing else to
+ * do.
  *
  * <p>A batch of one runs in its caller's {@link CallScope}, as a direct statement would. A batch of
  * several runs in a scope of its own, cancelled once every one of its callers is over, so that
- * one caller going away never stops the statement the others wait for. A caller whose call ends
- * stops waiting at once with its {@link dev.users.application.port.CallCancelledException}; the one
- * running the batch returns when the statement does, which the statement timeout bounds. A write
- * whose caller stopped waiting may therefore still be made, as one whose deadline passes just after
- * its commit is. A failing batch fails each of its callers with the same exception.
+ * one caller going away never stops the statement the others wait for. An item whose call ends
+ * while it waits is completed at once with its {@link
+ * dev.users.application.port.CallCancelledException}, and any item whose call is over when its
+ * batch ends gets that instead of its result; the batch itself runs on until its statement returns,
+ * which the statement timeout bounds. A write whose caller stopped waiting may therefore still be
+ * made, as one whose deadline passes just after its commit is. A failing batch fails each of its
+ * items, with the failure as {@code failureFor} translates it in the item's own scope.
  *
  * <p>An item waits in the queue at most {@code maxQueueWait}, the time a caller would otherwise
  * wait for a connection of the pool: when the batches in flight are stuck (a locked table, a
- * database gone silent), the calls behind them are shed, as an exhausted pool sheds them, instead
- * of holding their streams until their deadlines. An item whose caller is gone before its batch
- * forms is left out of it.
+ * database gone silent), the items behind them are failed, as an exhausted pool sheds calls,
+ * instead of holding their calls until their deadlines. One virtual thread watches the queue while
+ * it holds items. An item whose call is over before its batch forms is left out of it.
  *
  * @param <T> an item of a batch
  * @param <R> the result of an item
  */
 final class Coalescer<T, R> {
 
+  private static final ThreadFactory BATCH_THREADS = Thread.ofVirtual().name("storage-batch").factory();
+  private static final ThreadFactory SWEEPER_THREADS = Thread.ofVirtual().name("storage-queue-sweeper").factory();
+
   private final Function<List<T>, List<R>> runAll;
   private final int maxBatchSize;
   private final int maxBatchesInFlight;
   private final long maxQueueWaitNanos;
   private final Supplier<RuntimeException> queuedTooLong;
+  private final BiFunction<RuntimeException, CallScope, RuntimeException> failureFor;
   private final ReentrantLock lock = new ReentrantLock();
-  /** Items waiting for a batch; non-empty only while maxBatchesInFlight batches run. */
+  /** Items waiting for a batch, oldest first; non-empty only while maxBatchesInFlight batches run. */
   private final ArrayDeque<Item<T, R>> queued = new ArrayDeque<>();
   private int batchesInFlight;
+  /** Whether a sweeper thread watches {@link #queued}; it ends when it finds the queue empty. */
+  private boolean sweeping;
 
   /**
    * @param runAll does the work of a batch's items in one go and returns one result per item, in
    *     their order: null for an item without one. An item given by several callers appears once
-   *     per caller. It runs in the thread of one of the callers, bound to the batch's scope.
+   *     per caller. It runs bound to the batch's scope, in a caller's thread or a new one.
    * @param queuedTooLong the failure of an item that waited {@code maxQueueWait} in the queue
+   * @param failureFor what a caller is failed with when {@code runAll} threw the given exception,
+   *     given the caller's scope: a statement stopped because of that call is that call's
+   *     cancellation, for instance
    */
   Coalescer(Function<List<T>, List<R>> runAll, int maxBatchSize, int maxBatchesInFlight,
-      Duration maxQueueWait, Supplier<RuntimeException> queuedTooLong) {
+      Duration maxQueueWait, Supplier<RuntimeException> queuedTooLong,
+      BiFunction<RuntimeException, CallScope, RuntimeException> failureFor) {
     if (maxBatchSize < 1 || maxBatchesInFlight < 1) {
       throw new IllegalArgumentException("batch size and batches in flight must be at least 1");
     }
@@ -72,89 +91,122 @@ final class Coalescer<T, R> {
     this.maxBatchesInFlight = maxBatchesInFlight;
     this.maxQueueWaitNanos = maxQueueWait.toNanos();
     this.queuedTooLong = queuedTooLong;
+    this.failureFor = failureFor;
   }
 
   /**
-   * The result of {@code item}, done alone or in a batch with the items of concurrent callers.
+   * The result of {@code item}, done alone or in a batch with the items of concurrent callers, for
+   * the call of this thread's {@link CallScope}. Done alone, it is done before this returns, in
+   * this thread; queued, the future completes in the thread of the batch it joins, which runs
+   * what depends on it.
    *
-   * @return empty when the batch gave the item no result
-   * @throws dev.users.application.port.CallCancelledException when the caller's call ends first
-   * @throws RuntimeException what the batch's {@code runAll} threw, or {@code queuedTooLong}'s
+   * @return a future completed with the result, empty when the batch gave the item none; or
+   *     failed with the {@link dev.users.application.port.CallCancelledException} of a call that
+   *     is over, with what {@code failureFor} makes of a failed batch, or with {@code
+   *     queuedTooLong}'s failure
    */
-  Optional<R> apply(T item) {
-    var scope = CallScope.current();
-    scope.throwIfCancelled();
-    var own = new Item<T, R>(item, scope);
-    List<Item<T, R>> batch = null;
+  CompletableFuture<Optional<R>> submit(T item) {
+    var own = new Item<T, R>(item, CallScope.current());
+    if (own.scope.isCancelled()) {
+      own.future.completeExceptionally(own.scope.cancellation(null));
+      return own.future;
+    }
+    boolean runNow;
     lock.lock();
     try {
-      if (batchesInFlight < maxBatchesInFlight) {
+      runNow = batchesInFlight < maxBatchesInFlight;
+      if (runNow) {
         batchesInFlight++;
-        batch = List.of(own);
       } else {
         queued.add(own);
+        if (!sweeping) {
+          sweeping = true;
+          SWEEPER_THREADS.newThread(this::sweep).start();
+        }
       }
     } finally {
       lock.unlock();
     }
-    if (batch == null) {
-      var outcome = awaitTurn(own, scope);
-      if (!(outcome instanceof Lead<T, R> lead)) {
-        return outcome.value();
+    if (runNow) {
+      run(List.of(own));
+    } else {
+      // Registered once queued, so that a batch taking the item may already have completed it,
+      // and then forgotten at once; registering on a call that is over completes the item.
+      var registration = own.scope.onCancel(own::cancel);
+      own.registration = registration;
+      if (own.future.isDone()) {
+        registration.remove();
       }
-      batch = lead.batch();
     }
-    return run(own, batch);
+    return own.future;
   }
 
-  private Outcome<T, R> awaitTurn(Item<T, R> item, CallScope scope) {
-    var registration = scope.onCancel(() -> item.outcome.complete(new Cancelled<>(scope)));
+  /**
+   * {@link #submit} for a caller that waits: the result, or the future's failure thrown as it is.
+   *
+   * @return empty when the batch gave the item no result
+   */
+  Optional<R> apply(T item) {
     try {
-      return item.outcome.get(maxQueueWaitNanos, TimeUnit.NANOSECONDS);
-    } catch (TimeoutException | InterruptedException e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
+      return submit(item).join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof Error error) {
+        throw error;
       }
-      // Taken into a batch meanwhile, or woken to lead one: that outcome stands, and a batch
-      // that runs is bounded by the statement timeout.
-      if (!item.inBatch) {
-        item.outcome.complete(new Failed<>(queuedTooLong.get()));
-      }
-      return item.outcome.join();
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("items are never completed exceptionally", e);
-    } finally {
-      registration.remove();
+      throw (RuntimeException) e.getCause();
     }
   }
 
-  /** Runs {@code batch}, which holds {@code own}, hands it over, and gives every other caller its outcome. */
-  private Optional<R> run(Item<T, R> own, List<Item<T, R>> batch) {
-    Outcome<T, R> failed = null;
+  /** The items waiting in the queue, for tests. */
+  int queuedItems() {
+    lock.lock();
+    try {
+      return queued.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether a thread watches the queue for items that waited too long, for tests. */
+  boolean watchingQueue() {
+    lock.lock();
+    try {
+      return sweeping;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Runs {@code batch}, starts the next one, and completes each of its items. */
+  private void run(List<Item<T, R>> batch) {
+    Throwable failed = null;
     List<R> results = List.of();
     try {
-      results = batch.size() == 1 ? runAll.apply(List.of(own.value)) : runShared(batch);
+      results = batch.size() == 1 ? runAlone(batch.getFirst()) : runShared(batch);
       if (results.size() != batch.size()) {
         throw new IllegalStateException(results.size() + " results for a batch of " + batch.size());
       }
     } catch (RuntimeException | Error e) {
-      failed = new Failed<>(e);
+      failed = e;
     } finally {
-      handOver();
-    }
-    Optional<R> ownResult = Optional.empty();
-    for (int i = 0; i < batch.size(); i++) {
-      var item = batch.get(i);
-      if (item == own) {
-        ownResult = failed != null ? Optional.empty() : Optional.ofNullable(results.get(i));
-      } else {
-        item.outcome.complete(failed != null ? failed : new Done<>(Optional.ofNullable(results.get(i))));
+      var next = takeNext();
+      if (next != null) {
+        BATCH_THREADS.newThread(() -> run(next)).start();
       }
     }
-    // Like the callers who stopped waiting, the one who ran the batch answers a call that is over
-    // with its cancellation.
-    own.scope.throwIfCancelled();
-    return failed != null ? failed.value() : ownResult;
+    for (int i = 0; i < batch.size(); i++) {
+      var item = batch.get(i);
+      if (failed != null) {
+        item.fail(failed, failureFor);
+      } else {
+        item.succeed(Optional.ofNullable(results.get(i)));
+      }
+    }
+  }
+
+  private List<R> runAlone(Item<T, R> item) {
+    var value = item.value;
+    return item.scope.call(() -> runAll.apply(List.of(value)));
   }
 
   private List<R> runShared(List<Item<T, R>> batch) {
@@ -178,82 +230,110 @@ final class Coalescer<T, R> {
   }
 
   /**
-   * Ends a batch: the items queued meanwhile become the next one, led by the first of them whose
-   * caller still waits; with none, one batch fewer is in flight.
+   * Ends a batch: the items queued meanwhile whose calls still wait, up to the maximum, become the
+   * next one, which the caller starts; with none, one batch fewer is in flight.
+   *
+   * @return the next batch, or null
    */
-  private void handOver() {
+  private List<Item<T, R>> takeNext() {
     lock.lock();
     try {
-      while (!queued.isEmpty()) {
-        var next = new ArrayList<Item<T, R>>(Math.min(queued.size(), maxBatchSize));
-        while (next.size() < maxBatchSize && !queued.isEmpty()) {
-          var item = queued.poll();
-          if (!item.outcome.isDone()) {
-            item.inBatch = true;
-            next.add(item);
-          }
-        }
-        var lead = new Lead<>(List.copyOf(next));
-        for (var candidate : next) {
-          if (candidate.outcome.complete(lead)) {
-            return;
-          }
+      var next = new ArrayList<Item<T, R>>(Math.min(queued.size(), maxBatchSize));
+      while (next.size() < maxBatchSize && !queued.isEmpty()) {
+        var item = queued.poll();
+        if (!item.future.isDone()) {
+          next.add(item);
         }
       }
-      batchesInFlight--;
+      if (next.isEmpty()) {
+        batchesInFlight--;
+        return null;
+      }
+      return next;
     } finally {
       lock.unlock();
     }
   }
 
-  /** One caller's item and what it is woken with. */
+  /**
+   * Fails the items that have waited {@code maxQueueWait} in the queue, from the oldest, and sleeps
+   * until the oldest left would have; ends when the queue is empty. A queue that empties and fills
+   * again before it wakes keeps it going: one sleep per {@code maxQueueWait} under steady load.
+   */
+  private void sweep() {
+    while (true) {
+      var expired = new ArrayList<Item<T, R>>();
+      long sleepNanos = 0;
+      lock.lock();
+      try {
+        long now = System.nanoTime();
+        while (!queued.isEmpty()) {
+          var oldest = queued.peek();
+          long left = oldest.queuedAtNanos + maxQueueWaitNanos - now;
+          if (!oldest.future.isDone() && left > 0) {
+            sleepNanos = left;
+            break;
+          }
+          queued.poll();
+          expired.add(oldest);
+        }
+        if (queued.isEmpty()) {
+          sweeping = false;
+        }
+      } finally {
+        lock.unlock();
+      }
+      for (var item : expired) {
+        item.fail(queuedTooLong.get(), (failure, scope) -> failure);
+      }
+      if (sleepNanos == 0) {
+        return;
+      }
+      LockSupport.parkNanos(sleepNanos);
+    }
+  }
+
+  /** One caller's item and the future its caller is given. */
   private static final class Item<T, R> {
 
     final T value;
     final CallScope scope;
-    final CompletableFuture<Outcome<T, R>> outcome = new CompletableFuture<>();
-    /** Out of the queue, in a batch that runs or is about to: no longer bounded by the queue wait. */
-    volatile boolean inBatch;
+    final CompletableFuture<Optional<R>> future = new CompletableFuture<>();
+    final long queuedAtNanos = System.nanoTime();
+    /** Set by the caller's thread once queued; null for an item run at once. */
+    volatile CallScope.Registration registration;
 
     Item(T value, CallScope scope) {
       this.value = value;
       this.scope = scope;
     }
-  }
 
-  /** What a queued item is woken with. */
-  private sealed interface Outcome<T, R> permits Done, Failed, Cancelled, Lead {
-
-    Optional<R> value();
-  }
-
-  private record Done<T, R>(Optional<R> value) implements Outcome<T, R> {}
-
-  private record Failed<T, R>(Throwable failure) implements Outcome<T, R> {
-
-    @Override
-    public Optional<R> value() {
-      if (failure instanceof Error error) {
-        throw error;
+    void succeed(Optional<R> result) {
+      if (scope.isCancelled()) {
+        cancel();
+      } else if (future.complete(result)) {
+        forgetCancellation();
       }
-      throw (RuntimeException) failure;
     }
-  }
 
-  private record Cancelled<T, R>(CallScope scope) implements Outcome<T, R> {
-
-    @Override
-    public Optional<R> value() {
-      throw scope.cancellation(null);
+    void fail(Throwable failure, BiFunction<RuntimeException, CallScope, RuntimeException> failureFor) {
+      var failedWith = failure instanceof RuntimeException e ? failureFor.apply(e, scope) : failure;
+      if (future.completeExceptionally(failedWith)) {
+        forgetCancellation();
+      }
     }
-  }
 
-  /** Its item leads {@code batch}: its caller runs the statement for all of them. */
-  private record Lead<T, R>(List<Item<T, R>> batch) implements Outcome<T, R> {
+    void cancel() {
+      if (future.completeExceptionally(scope.cancellation(null))) {
+        forgetCancellation();
+      }
+    }
 
-    @Override
-    public Optional<R> value() {
-      throw new IllegalStateException("a batch's leader runs it");
+    private void forgetCancellation() {
+      var registered = registration;
+      if (registered != null) {
+        registered.remove();
+      }
     }
   }
 }

@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -142,20 +144,21 @@ final class JdbiUserRepository implements UserRepository {
     this.jdbi = jdbi;
     Supplier<RuntimeException> queuedTooLong =
         () -> new StorageUnavailableException("storage is unavailable, try again later", null);
-    this.lookups = new Coalescer<>(this::findAll, MAX_BATCH, BATCHES_IN_FLIGHT, connectionTimeout, queuedTooLong);
-    this.inserts = new Coalescer<>(this::insertAll, MAX_BATCH, BATCHES_IN_FLIGHT, connectionTimeout, queuedTooLong);
+    // A batch's failure reaches each caller translated in that caller's scope, where the
+    // cancellation seen is the caller's own.
+    BiFunction<RuntimeException, CallScope, RuntimeException> failureFor =
+        (failure, scope) -> failure instanceof JdbiException e ? unavailableOrAsIs(e, scope) : failure;
+    this.lookups = new Coalescer<>(
+        this::findAll, MAX_BATCH, BATCHES_IN_FLIGHT, connectionTimeout, queuedTooLong, failureFor);
+    this.inserts = new Coalescer<>(
+        this::insertAll, MAX_BATCH, BATCHES_IN_FLIGHT, connectionTimeout, queuedTooLong, failureFor);
   }
 
   @Override
   public User add(User user) {
-    try {
-      // A user its batch did not store had its email or id taken, by a stored user or by another
-      // of the batch: inserted alone, it gets the outcome it would have had without company.
-      return inserts.apply(user).orElseGet(() -> inDatabase(handle -> insert(handle, user)));
-    } catch (JdbiException e) {
-      // Translated in each caller's thread, where the cancellation seen is that caller's own.
-      throw unavailableOrAsIs(e);
-    }
+    // A user its batch did not store had its email or id taken, by a stored user or by another of
+    // the batch: inserted alone, it gets the outcome it would have had without company.
+    return inserts.apply(user).orElseGet(() -> inDatabase(handle -> insert(handle, user)));
   }
 
   /**
@@ -250,12 +253,12 @@ final class JdbiUserRepository implements UserRepository {
 
   @Override
   public Optional<User> findById(UserId id) {
-    try {
-      return lookups.apply(id);
-    } catch (JdbiException e) {
-      // Translated in each caller's thread, where the cancellation seen is that caller's own.
-      throw unavailableOrAsIs(e);
-    }
+    return lookups.apply(id);
+  }
+
+  @Override
+  public CompletionStage<Optional<User>> findByIdAsync(UserId id) {
+    return lookups.submit(id);
   }
 
   /**
@@ -393,7 +396,10 @@ final class JdbiUserRepository implements UserRepository {
   }
 
   private static RuntimeException unavailableOrAsIs(JdbiException failure) {
-    var call = CallScope.current();
+    return unavailableOrAsIs(failure, CallScope.current());
+  }
+
+  private static RuntimeException unavailableOrAsIs(JdbiException failure, CallScope call) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       // Cancelled by CallScopeStatementCustomizer because the call is over, not by the server.
       if (call.isCancelled() && cause instanceof SQLException sql && "57014".equals(sql.getSQLState())) {

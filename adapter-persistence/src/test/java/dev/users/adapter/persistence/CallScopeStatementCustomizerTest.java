@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -89,6 +90,35 @@ class CallScopeStatementCustomizerTest {
   }
 
   @Test
+  void anAsynchronousLookupOfACallThatIsAlreadyOverFailsWithItsCancellation() throws Exception {
+    var user = storage.users().add(aUser().build());
+    var call = CallScope.withoutDeadline();
+    call.expire();
+
+    var lookup = call.call(() -> storage.users().findByIdAsync(user.id())).toCompletableFuture();
+
+    assertThat(catchFailure(lookup)).isInstanceOfSatisfying(CallCancelledException.class,
+        e -> assertThat(e.deadlinePassed()).isTrue());
+  }
+
+  @Test
+  void cancellingTheCallOfAnAsynchronousLookupCancelsItsStatementAndFailsItWithTheCancellation() throws Exception {
+    var call = CallScope.withoutDeadline();
+    try (var locker = TableLock.ofReadsAndWrites(PostgresTestDatabase.get(), schema)) {
+      var lookup = CompletableFuture.supplyAsync(() -> call.call(() -> storage.users().findByIdAsync(aUser().build().id())))
+          .thenCompose(pending -> pending);
+      locker.awaitWaitingStatements(n -> n == 1, "the lookup to wait for the lock");
+
+      call.cancel();
+
+      assertThat(catchFailure(lookup)).isInstanceOfSatisfying(CallCancelledException.class,
+          e -> assertThat(e.deadlinePassed()).isFalse());
+      locker.awaitWaitingStatements(n -> n == 0, "the cancelled statement to leave pg_stat_activity");
+      locker.release();
+    }
+  }
+
+  @Test
   void statementsOfACallThatIsNotOverRunAsUsual() {
     var user = aUser().build();
     var call = CallScope.withDeadline(Duration.ofMinutes(1));
@@ -102,7 +132,7 @@ class CallScopeStatementCustomizerTest {
     try {
       work.get(10, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
-      return e.getCause();
+      return e.getCause() instanceof CompletionException wrapped ? wrapped.getCause() : e.getCause();
     }
     throw new AssertionError("the statement succeeded");
   }

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,6 +25,9 @@ import org.junit.jupiter.api.Timeout;
 class CoalescerTest {
 
   private static final Duration LONG_WAIT = Duration.ofSeconds(30);
+
+  /** Passes a batch's failure to its callers as thrown. */
+  private static final BiFunction<RuntimeException, CallScope, RuntimeException> AS_THROWN = (failure, scope) -> failure;
 
   private final CallScope scopeOfTest = CallScope.withoutDeadline();
 
@@ -38,7 +42,7 @@ class CoalescerTest {
     var coalescer = new Coalescer<String, String>(items -> {
       seen.add(Thread.currentThread().getName() + " " + items + " " + (CallScope.current() == scopeOfTest));
       return upperCase(items);
-    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
     var found = scopeOfTest.call(() -> coalescer.apply("ada"));
 
@@ -54,12 +58,12 @@ class CoalescerTest {
       batches.add(items);
       gate.holdFirst();
       return upperCase(items);
-    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
     var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var others = IntStream.range(0, 10).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
-    awaitQueued(others);
+    awaitQueued(coalescer, others.size());
     gate.release();
 
     assertThat(first.get()).contains("FIRST");
@@ -80,12 +84,12 @@ class CoalescerTest {
       sizes.add(items.size());
       gate.holdFirst();
       return upperCase(items);
-    }, 3, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 3, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
     var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var others = IntStream.range(0, 7).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
-    awaitQueued(others);
+    awaitQueued(coalescer, others.size());
     gate.release();
 
     first.get();
@@ -101,13 +105,13 @@ class CoalescerTest {
     var coalescer = new Coalescer<String, String>(items -> {
       gate.holdFirst();
       return upperCase(items);
-    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
     var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var missing = inThread(() -> coalescer.apply("missing-one"));
     var present = inThread(() -> coalescer.apply("present"));
-    awaitQueued(List.of(missing, present));
+    awaitQueued(coalescer, 2);
     gate.release();
 
     assertThat(first.get()).contains("FIRST");
@@ -123,12 +127,12 @@ class CoalescerTest {
       batches.add(items);
       gate.holdFirst();
       return IntStream.range(0, items.size()).mapToObj(i -> items.get(i) + " at " + i).toList();
-    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
     var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var twins = IntStream.range(0, 3).mapToObj(i -> inThread(() -> coalescer.apply("twin"))).toList();
-    awaitQueued(twins);
+    awaitQueued(coalescer, twins.size());
     gate.release();
 
     assertThat(first.get()).contains("first at 0");
@@ -143,12 +147,12 @@ class CoalescerTest {
     var coalescer = new Coalescer<String, String>(items -> {
       gate.holdFirst();
       return upperCase(items.size() > 1 ? items.subList(1, items.size()) : items);
-    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
     var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var others = IntStream.range(0, 3).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
-    awaitQueued(others);
+    awaitQueued(coalescer, others.size());
     gate.release();
 
     assertThat(first.get()).contains("FIRST");
@@ -171,12 +175,12 @@ class CoalescerTest {
         throw failure;
       }
       return upperCase(items);
-    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
     var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var others = IntStream.range(0, 3).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
-    awaitQueued(others);
+    awaitQueued(coalescer, others.size());
     gate.release();
 
     assertThat(first.get()).contains("FIRST");
@@ -192,12 +196,12 @@ class CoalescerTest {
     var coalescer = new Coalescer<String, String>(items -> {
       gate.holdFirst();
       return upperCase(items);
-    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
     var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var scope = CallScope.withoutDeadline();
     var waiting = inThread(() -> scope.call(() -> coalescer.apply("impatient")));
-    awaitQueued(List.of(waiting));
+    awaitQueued(coalescer, 1);
 
     scope.expire();
 
@@ -224,14 +228,14 @@ class CoalescerTest {
         await(releaseSecond);
       }
       return upperCase(items);
-    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
     var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
     var scopeA = CallScope.withoutDeadline();
     var scopeB = CallScope.withoutDeadline();
     var a = inThread(() -> scopeA.call(() -> coalescer.apply("a")));
     var b = inThread(() -> scopeB.call(() -> coalescer.apply("b")));
-    awaitQueued(List.of(a, b));
+    awaitQueued(coalescer, 2);
     gate.release();
     first.get();
     await(secondBatchHeld);
@@ -254,7 +258,7 @@ class CoalescerTest {
         Thread.yield();
       }
       return upperCase(items);
-    }, 8, 2, LONG_WAIT, CoalescerTest::queuedTooLong);
+    }, 8, 2, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
     int callers = 64;
     int itemsEach = 500;
     try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -294,7 +298,7 @@ class CoalescerTest {
     var coalescer = new Coalescer<String, String>(items -> {
       gate.holdFirst();
       return upperCase(items);
-    }, 64, 1, Duration.ofMillis(200), CoalescerTest::queuedTooLong);
+    }, 64, 1, Duration.ofMillis(200), CoalescerTest::queuedTooLong, AS_THROWN);
     var first = inThread(() -> coalescer.apply("first"));
     gate.awaitFirstHeld();
 
@@ -307,6 +311,95 @@ class CoalescerTest {
     gate.release();
     assertThat(first.get()).contains("FIRST");
     assertThat(coalescer.apply("after")).contains("AFTER");
+  }
+
+  @Test
+  void aQueuedItemHoldsNoThreadAndCompletesInTheThreadThatRanItsBatch() throws Exception {
+    var gate = new Gate();
+    var batchThreads = new ConcurrentLinkedQueue<Thread>();
+    var coalescer = new Coalescer<String, String>(items -> {
+      batchThreads.add(Thread.currentThread());
+      gate.holdFirst();
+      return upperCase(items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
+    var first = inThread(() -> coalescer.apply("first"));
+    gate.awaitFirstHeld();
+
+    var queued = coalescer.submit("queued");
+    var answeredIn = queued.thenApply(result -> Thread.currentThread());
+
+    assertThat(queued).as("returned while the batch in front still runs").isNotDone();
+    gate.release();
+    assertThat(queued.get(5, TimeUnit.SECONDS)).contains("QUEUED");
+    assertThat(first.get()).contains("FIRST");
+    assertThat(batchThreads).hasSize(2);
+    var secondBatchThread = batchThreads.stream().skip(1).findFirst().orElseThrow();
+    assertThat(secondBatchThread.isVirtual()).isTrue();
+    assertThat(answeredIn.get(5, TimeUnit.SECONDS)).isSameAs(secondBatchThread);
+  }
+
+  @Test
+  void aSubmittedItemWhoseCallEndsWhileQueuedFailsAtOnceWithItsCancellation() throws Exception {
+    var gate = new Gate();
+    var coalescer = new Coalescer<String, String>(items -> {
+      gate.holdFirst();
+      return upperCase(items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
+    var first = inThread(() -> coalescer.apply("first"));
+    gate.awaitFirstHeld();
+    var scope = CallScope.withoutDeadline();
+    var queued = scope.call(() -> coalescer.submit("impatient"));
+
+    scope.cancel();
+
+    assertThat(queued).isCompletedExceptionally();
+    assertThatThrownBy(queued::join).cause()
+        .isInstanceOfSatisfying(CallCancelledException.class, e -> assertThat(e.deadlinePassed()).isFalse());
+    gate.release();
+    assertThat(first.get()).contains("FIRST");
+  }
+
+  @Test
+  void aBatchFailureReachesEachCallerAsTranslatedInThatCallersScope() throws Exception {
+    var gate = new Gate();
+    var failure = new IllegalStateException("statement cancelled");
+    var coalescer = new Coalescer<String, String>(items -> {
+      gate.holdFirst();
+      throw failure;
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong,
+        (thrown, scope) -> new IllegalStateException(thrown.getMessage() + " for " + scope.timeRemaining().isPresent()));
+    var first = inThread(() -> coalescer.apply("first"));
+    gate.awaitFirstHeld();
+    var withDeadline = CallScope.withDeadline(Duration.ofMinutes(1)).call(() -> coalescer.submit("a"));
+    var withoutDeadline = CallScope.withoutDeadline().call(() -> coalescer.submit("b"));
+    gate.release();
+
+    assertThatThrownBy(first::get).cause().hasMessage("statement cancelled for false");
+    assertThatThrownBy(() -> withDeadline.get(5, TimeUnit.SECONDS)).cause().hasMessage("statement cancelled for true");
+    assertThatThrownBy(() -> withoutDeadline.get(5, TimeUnit.SECONDS)).cause()
+        .hasMessage("statement cancelled for false");
+  }
+
+  @Test
+  void theQueueWatchEndsOnceTheQueueIsEmpty() throws Exception {
+    var gate = new Gate();
+    var coalescer = new Coalescer<String, String>(items -> {
+      gate.holdFirst();
+      return upperCase(items);
+    }, 64, 1, Duration.ofMillis(100), CoalescerTest::queuedTooLong, AS_THROWN);
+    var first = inThread(() -> coalescer.apply("first"));
+    gate.awaitFirstHeld();
+    var queued = coalescer.submit("queued");
+    assertThat(coalescer.watchingQueue()).isTrue();
+
+    assertThatThrownBy(() -> queued.get(5, TimeUnit.SECONDS)).cause().hasMessage("queued too long");
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (coalescer.watchingQueue() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(coalescer.watchingQueue()).isFalse();
+    gate.release();
+    assertThat(first.get()).contains("FIRST");
   }
 
   private static RuntimeException queuedTooLong() {
@@ -325,27 +418,15 @@ class CoalescerTest {
     return result;
   }
 
-  /**
-   * Waits until the items are queued: their threads park in the coalescer, and only a queued item
-   * parks there while the first batch is held.
-   */
-  private static void awaitQueued(List<? extends CompletableFuture<?>> callers) throws InterruptedException {
+  /** Waits until {@code items} are queued. */
+  private static void awaitQueued(Coalescer<?, ?> coalescer, int items) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (parkedInCoalescer() < callers.size()) {
+    while (coalescer.queuedItems() < items) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("items did not queue");
       }
       Thread.sleep(5);
     }
-  }
-
-  private static long parkedInCoalescer() {
-    return Thread.getAllStackTraces().entrySet().stream()
-        .filter(entry -> entry.getKey().getState() == Thread.State.WAITING
-            || entry.getKey().getState() == Thread.State.TIMED_WAITING)
-        .filter(entry -> java.util.Arrays.stream(entry.getValue())
-            .anyMatch(frame -> frame.getMethodName().equals("awaitTurn")))
-        .count();
   }
 
   private static void await(CountDownLatch latch) {

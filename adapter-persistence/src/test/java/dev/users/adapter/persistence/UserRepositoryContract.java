@@ -88,6 +88,35 @@ public abstract class UserRepositoryContract {
   }
 
   @Test
+  void findsEachUserLookedUpAsynchronouslyFromManyThreadsAndNothingForUnknownIds() throws Exception {
+    var stored = IntStream.range(0, 40)
+        .mapToObj(i -> users.add(aUser().withEmail("async-reader-" + i + "@example.org").build()))
+        .toList();
+    var unknown = IntStream.range(0, 8).mapToObj(i -> aUser().build().id()).toList();
+    var lookups = new ArrayList<Callable<Object>>();
+    for (int round = 0; round < 3; round++) {
+      // Each thread starts its lookups and only then waits: many are pending at once.
+      lookups.add(() -> {
+        var pending = stored.stream().map(user -> users.findByIdAsync(user.id()).toCompletableFuture()).toList();
+        var missing = unknown.stream().map(id -> users.findByIdAsync(id).toCompletableFuture()).toList();
+        for (int i = 0; i < stored.size(); i++) {
+          if (!pending.get(i).get(10, TimeUnit.SECONDS).orElseThrow().equals(stored.get(i))) {
+            return false;
+          }
+        }
+        for (var lookup : missing) {
+          if (lookup.get(10, TimeUnit.SECONDS).isPresent()) {
+            return false;
+          }
+        }
+        return true;
+      });
+    }
+
+    assertThat(Concurrently.run(lookups)).containsOnly(true);
+  }
+
+  @Test
   void findsNothingForAnUnknownId() {
     users.add(aUser().build());
 

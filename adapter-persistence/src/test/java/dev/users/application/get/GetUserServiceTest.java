@@ -8,8 +8,11 @@ import dev.users.application.UseCaseFixture;
 import dev.users.application.access.Caller;
 import dev.users.domain.FieldViolation;
 import dev.users.domain.InvalidInputException;
+import dev.users.domain.User;
 import dev.users.domain.UserNotFoundException;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 
 /** Runs on {@link UseCaseFixture}; see there why it lives in adapter-persistence. */
@@ -23,14 +26,14 @@ class GetUserServiceTest {
     fixture.registered("grace@example.org", "Grace");
     var ada = fixture.registered("ada@example.org", "Ada");
 
-    assertThat(get.get(ADMIN, GetUserQuery.of(ada.id().toString()))).isEqualTo(ada);
+    assertThat(get.get(ADMIN, GetUserQuery.of(ada.id().toString()))).isCompletedWithValue(ada);
   }
 
   @Test
   void reportsAnUnknownIdAsNotFound() {
     var unknown = UseCaseFixture.nthId(99);
 
-    assertThatThrownBy(() -> get.get(ADMIN, new GetUserQuery(unknown)))
+    assertThat(failureOf(get.get(ADMIN, new GetUserQuery(unknown))))
         .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(unknown));
   }
 
@@ -47,8 +50,16 @@ class GetUserServiceTest {
     var ada = fixture.registered("ada@example.org", "Ada");
     var herself = new Caller(ada.id().toString(), Set.of());
 
-    assertThat(get.get(herself, new GetUserQuery(ada.id()))).isEqualTo(ada);
-    assertThatThrownBy(() -> get.get(herself, new GetUserQuery(grace.id())))
+    assertThat(get.get(herself, new GetUserQuery(ada.id()))).isCompletedWithValue(ada);
+    assertThat(failureOf(get.get(herself, new GetUserQuery(grace.id()))))
         .isInstanceOfSatisfying(UserNotFoundException.class, e -> assertThat(e.id()).isEqualTo(grace.id()));
+  }
+
+  /** What the stage failed with; the in-memory storage completes it before get returns. */
+  private static Throwable failureOf(CompletionStage<User> stage) {
+    var future = stage.toCompletableFuture();
+    assertThat(future).isCompletedExceptionally();
+    var failure = future.exceptionNow();
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
   }
 }

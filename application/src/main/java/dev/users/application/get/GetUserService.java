@@ -5,6 +5,8 @@ import dev.users.application.access.Caller;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.User;
 import dev.users.domain.UserNotFoundException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 public final class GetUserService implements GetUser {
 
@@ -15,8 +17,13 @@ public final class GetUserService implements GetUser {
   }
 
   @Override
-  public User get(Caller caller, GetUserQuery query) {
-    AccessPolicy.mayRead(caller, query.id());
-    return users.findById(query.id()).orElseThrow(() -> new UserNotFoundException(query.id()));
+  public CompletionStage<User> get(Caller caller, GetUserQuery query) {
+    try {
+      AccessPolicy.mayRead(caller, query.id());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedStage(e);
+    }
+    return users.findByIdAsync(query.id())
+        .thenApply(found -> found.orElseThrow(() -> new UserNotFoundException(query.id())));
   }
 }

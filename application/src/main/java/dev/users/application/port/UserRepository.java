@@ -8,6 +8,8 @@ import dev.users.domain.VersionConflictException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -53,6 +55,23 @@ public interface UserRepository {
   List<User> addAll(List<User> users);
 
   Optional<User> findById(UserId id);
+
+  /**
+   * {@link #findById} without holding the caller's thread while storage works, for the call of
+   * the caller's {@link CallScope} at the time of the call. The stage completes with what {@code
+   * findById} would return, or exceptionally with what it would throw; it may complete before this
+   * returns. Otherwise it completes in a thread of storage's, which runs the stages that depend on
+   * it: those must be quick and must not block.
+   *
+   * <p>This default looks the user up in the caller's thread.
+   */
+  default CompletionStage<Optional<User>> findByIdAsync(UserId id) {
+    try {
+      return CompletableFuture.completedStage(findById(id));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedStage(e);
+    }
+  }
 
   /**
    * Reads a user, applies {@code change} to it and stores the result as the next version of the
