@@ -2,6 +2,7 @@ package dev.users.bootstrap;
 
 import dev.users.adapter.grpc.AuthenticationInterceptor;
 import dev.users.adapter.grpc.CallInterceptors;
+import dev.users.adapter.grpc.CallThreads;
 import dev.users.adapter.grpc.HealthWatches;
 import dev.users.adapter.grpc.InFlightLimitInterceptor;
 import dev.users.adapter.grpc.JwksFile;
@@ -197,12 +198,6 @@ final class UsersServer {
         .addService(ServerInterceptors.intercept(metrics.map(m -> m.count(usersApi)).orElse(usersApi),
             new InFlightLimitInterceptor(limits.maxUnaryCallsInFlight())))
         .addService(ServerInterceptors.intercept(RequestDecoding.guard(health.getHealthService()), watches))
-        // Virtual threads: a call blocked on storage holds no platform thread, and the thread count
-        // needs no bound of its own, since InFlightLimitInterceptor bounds the calls that block.
-        // Unlike a bounded pool, it never queues a call's callbacks behind blocked ones, nor
-        // rejects a task: grpc-java answers a rejected task with RST_STREAM (INTERNAL to the
-        // client) and a WARNING stack trace. It holds no thread while idle: no shutdown needed.
-        .executor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("users-call-", 0).factory()))
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
         // MetadataLimitInterceptor applies the real limit to each call; the transport's, far
         // above it, only bounds memory (beyond it one call, beyond 1.25 times it the connection fails).
@@ -218,6 +213,13 @@ final class UsersServer {
         .permitKeepAliveWithoutCalls(true)
         .keepAliveTime(2, TimeUnit.MINUTES)
         .keepAliveTimeout(20, TimeUnit.SECONDS);
+    // Calls that may block run on virtual threads: a call blocked on storage holds no platform
+    // thread, and the thread count needs no bound of its own, since InFlightLimitInterceptor bounds
+    // the calls that block. Unlike a bounded pool, it never queues a call's callbacks behind
+    // blocked ones, nor rejects a task: grpc-java answers a rejected task with RST_STREAM
+    // (INTERNAL to the client) and a WARNING stack trace. It holds no thread while idle: no
+    // shutdown needed. GetUser, which never blocks, stays in the event loop (CallThreads).
+    CallThreads.installOn(builder, Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("users-call-", 0).factory()));
     hardenConnections(builder, config.connections());
     if (reflectionEnabled(config)) {
       builder.addService(RequestDecoding.guard(ProtoReflectionServiceV1.newInstance()));

@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -22,17 +25,18 @@ import java.util.function.Supplier;
  * and, for a write, one commit.
  *
  * <p>It never waits for company. An item given while fewer than {@code maxBatchesInFlight}
- * batches run starts a batch at once, in its caller's thread. Only when that many are running does
- * an item queue; when a batch ends, the items queued meanwhile, up to {@code maxBatchSize} of them,
- * become the next batch, which a new virtual thread runs. A lone call thus costs what a direct
- * statement does, and under load a batch takes whatever queued during the previous one's round
- * trip.
+ * batches run starts a batch at once: in its caller's thread when that is a virtual thread, which
+ * may block, and on one of the coalescer's batch threads otherwise (a transport's thread must not
+ * block). Only when that many are running does an item queue; when a batch ends, the items queued
+ * meanwhile, up to {@code maxBatchSize} of them, become the next batch, which a batch thread runs.
+ * A lone call thus costs what a direct statement does, and under load a batch takes whatever queued
+ * during the previous one's round trip.
  *
  * <p>A queued item holds no thread: {@link #submit} returns its future at once, and the thread
  * that ran its batch completes it, running whatever depends on it there. So under load a batch of
- * thirty costs one thread's start instead of thirty threads parking and being woken, which was most
- * of a lookup's cost. {@link #apply} is the blocking form, for callers that have nothing else to
- * do.
+ * thirty costs one hand-over to a batch thread instead of thirty threads parking and being woken,
+ * which was most of a lookup's cost. {@link #apply} is the blocking form, for callers that have
+ * nothing else to do.
  *
  * <p>A batch of one runs in its caller's {@link CallScope}, as a direct statement would. A batch of
  * several runs in a scope of its own, cancelled once every one of its callers is over, so that
@@ -55,8 +59,10 @@ import java.util.function.Supplier;
  */
 final class Coalescer<T, R> {
 
-  private static final ThreadFactory BATCH_THREADS = Thread.ofVirtual().name("storage-batch").factory();
   private static final ThreadFactory SWEEPER_THREADS = Thread.ofVirtual().name("storage-queue-sweeper").factory();
+
+  /** How long a batch thread with nothing to run stays for the next batch. */
+  private static final Duration BATCH_THREAD_KEEP_ALIVE = Duration.ofSeconds(30);
 
   private final Function<List<T>, List<R>> runAll;
   private final int maxBatchSize;
@@ -64,6 +70,7 @@ final class Coalescer<T, R> {
   private final long maxQueueWaitNanos;
   private final Supplier<RuntimeException> queuedTooLong;
   private final BiFunction<RuntimeException, CallScope, RuntimeException> failureFor;
+  private final ThreadPoolExecutor batchThreads;
   private final ReentrantLock lock = new ReentrantLock();
   /** Items waiting for a batch, oldest first; non-empty only while maxBatchesInFlight batches run. */
   private final ArrayDeque<Item<T, R>> queued = new ArrayDeque<>();
@@ -74,7 +81,7 @@ final class Coalescer<T, R> {
   /**
    * @param runAll does the work of a batch's items in one go and returns one result per item, in
    *     their order: null for an item without one. An item given by several callers appears once
-   *     per caller. It runs bound to the batch's scope, in a caller's thread or a new one.
+   *     per caller. It runs bound to the batch's scope, in a caller's thread or a batch thread.
    * @param queuedTooLong the failure of an item that waited {@code maxQueueWait} in the queue
    * @param failureFor what a caller is failed with when {@code runAll} threw the given exception,
    *     given the caller's scope: a statement stopped because of that call is that call's
@@ -92,6 +99,13 @@ final class Coalescer<T, R> {
     this.maxQueueWaitNanos = maxQueueWait.toNanos();
     this.queuedTooLong = queuedTooLong;
     this.failureFor = failureFor;
+    // Platform threads, made as batches need them and gone after a while idle: a blocking read on
+    // one waits in the kernel, which wakes the thread when the database answers. A virtual thread's
+    // read goes through the JDK's poller instead, which registers the socket for each read and
+    // takes two more thread wake-ups to resume it. No queue: a batch starts on an idle thread or a
+    // new one, and the batches in flight bound how many there are.
+    this.batchThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, BATCH_THREAD_KEEP_ALIVE.toSeconds(),
+        TimeUnit.SECONDS, new SynchronousQueue<>(), Thread.ofPlatform().name("storage-batch-", 0).daemon().factory());
   }
 
   /**
@@ -128,7 +142,13 @@ final class Coalescer<T, R> {
       lock.unlock();
     }
     if (runNow) {
-      run(List.of(own));
+      // A virtual thread may block: it runs its lone batch itself, with no hand-over. A platform
+      // thread (a transport's) must not: its batch goes to a batch thread.
+      if (Thread.currentThread().isVirtual()) {
+        run(List.of(own));
+      } else {
+        batchThreads.execute(() -> run(List.of(own)));
+      }
     } else {
       // Registered once queued, so that a batch taking the item may already have completed it,
       // and then forgotten at once; registering on a call that is over completes the item.
@@ -191,7 +211,7 @@ final class Coalescer<T, R> {
     } finally {
       var next = takeNext();
       if (next != null) {
-        BATCH_THREADS.newThread(() -> run(next)).start();
+        batchThreads.execute(() -> run(next));
       }
     }
     for (int i = 0; i < batch.size(); i++) {

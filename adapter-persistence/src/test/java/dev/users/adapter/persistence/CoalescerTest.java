@@ -37,17 +37,37 @@ class CoalescerTest {
   }
 
   @Test
-  void aLoneItemRunsAtOnceInItsCallersThreadAndScope() {
-    var seen = new ArrayList<String>();
+  void aLoneItemOfAVirtualThreadRunsAtOnceInThatThreadAndItsScope() throws Exception {
+    var seen = new ConcurrentLinkedQueue<String>();
     var coalescer = new Coalescer<String, String>(items -> {
       seen.add(Thread.currentThread().getName() + " " + items + " " + (CallScope.current() == scopeOfTest));
+      return upperCase(items);
+    }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
+
+    var caller = Thread.ofVirtual().name("a-call").unstarted(() -> {
+      var found = scopeOfTest.call(() -> coalescer.submit("ada"));
+      assertThat(found).as("done before submit returns").isCompletedWithValue(Optional.of("ADA"));
+    });
+    caller.start();
+    caller.join();
+
+    assertThat(seen).containsExactly("a-call [ada] true");
+  }
+
+  @Test
+  void aLoneItemOfAPlatformThreadRunsOnABatchThreadInItsCallersScope() {
+    var seen = new ConcurrentLinkedQueue<String>();
+    var coalescer = new Coalescer<String, String>(items -> {
+      var thread = Thread.currentThread();
+      seen.add(thread.getName().replaceAll("\\d+$", "N") + " " + thread.isVirtual() + " " + items + " "
+          + (CallScope.current() == scopeOfTest));
       return upperCase(items);
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
     var found = scopeOfTest.call(() -> coalescer.apply("ada"));
 
     assertThat(found).contains("ADA");
-    assertThat(seen).containsExactly(Thread.currentThread().getName() + " [ada] true");
+    assertThat(seen).containsExactly("storage-batch-N false [ada] true");
   }
 
   @Test
@@ -334,7 +354,7 @@ class CoalescerTest {
     assertThat(first.get()).contains("FIRST");
     assertThat(batchThreads).hasSize(2);
     var secondBatchThread = batchThreads.stream().skip(1).findFirst().orElseThrow();
-    assertThat(secondBatchThread.isVirtual()).isTrue();
+    assertThat(secondBatchThread.getName()).startsWith("storage-batch-");
     assertThat(answeredIn.get(5, TimeUnit.SECONDS)).isSameAs(secondBatchThread);
   }
 

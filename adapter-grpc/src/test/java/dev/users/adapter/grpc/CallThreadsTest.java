@@ -1,0 +1,68 @@
+package dev.users.adapter.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.users.api.v1.CreateUserRequest;
+import dev.users.api.v1.CreateUserResponse;
+import dev.users.api.v1.GetUserRequest;
+import dev.users.api.v1.GetUserResponse;
+import dev.users.api.v1.UserServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class CallThreadsTest {
+
+  private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(
+      Thread.ofPlatform().name("blocking-", 0).daemon().factory());
+  private final AtomicReference<String> getUserThread = new AtomicReference<>();
+  private final AtomicReference<String> createUserThread = new AtomicReference<>();
+  private Server server;
+  private ManagedChannel channel;
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    channel.shutdownNow();
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    blocking.shutdownNow();
+  }
+
+  @Test
+  void getUserRunsInTheTransportsThreadAndEveryOtherMethodOnTheBlockingExecutor() throws Exception {
+    var name = InProcessServerBuilder.generateName();
+    var builder = InProcessServerBuilder.forName(name).addService(new UserServiceGrpc.UserServiceImplBase() {
+      @Override
+      public void getUser(GetUserRequest request, StreamObserver<GetUserResponse> responses) {
+        getUserThread.set(Thread.currentThread().getName());
+        responses.onNext(GetUserResponse.getDefaultInstance());
+        responses.onCompleted();
+      }
+
+      @Override
+      public void createUser(CreateUserRequest request, StreamObserver<CreateUserResponse> responses) {
+        createUserThread.set(Thread.currentThread().getName());
+        responses.onNext(CreateUserResponse.getDefaultInstance());
+        responses.onCompleted();
+      }
+    });
+    CallThreads.installOn(builder, blocking);
+    server = builder.build().start();
+    channel = InProcessChannelBuilder.forName(name).build();
+    var stub = UserServiceGrpc.newBlockingStub(channel);
+
+    stub.getUser(GetUserRequest.getDefaultInstance());
+    stub.createUser(CreateUserRequest.getDefaultInstance());
+
+    // The in-process transport delivers a call in the thread that starts it: the caller's.
+    assertThat(getUserThread.get()).isEqualTo(Thread.currentThread().getName());
+    assertThat(createUserThread.get()).startsWith("blocking-");
+  }
+}
