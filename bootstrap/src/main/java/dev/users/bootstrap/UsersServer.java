@@ -218,8 +218,10 @@ final class UsersServer {
     // the calls that block. Unlike a bounded pool, it never queues a call's callbacks behind
     // blocked ones, nor rejects a task: grpc-java answers a rejected task with RST_STREAM
     // (INTERNAL to the client) and a WARNING stack trace. It holds no thread while idle: no
-    // shutdown needed. GetUser, which never blocks, stays in the event loop (CallThreads).
-    CallThreads.installOn(builder, Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("users-call-", 0).factory()));
+    // shutdown needed. GetUser, which never blocks, stays in the event loop, and ListUsers runs on
+    // platform threads, as many as the database has connections for it (CallThreads).
+    CallThreads.installOn(builder, Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("users-call-", 0).factory()),
+        config.postgres().maxPoolSize());
     hardenConnections(builder, config.connections());
     if (reflectionEnabled(config)) {
       builder.addService(RequestDecoding.guard(ProtoReflectionServiceV1.newInstance()));

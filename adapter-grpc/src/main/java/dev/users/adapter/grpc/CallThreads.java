@@ -5,42 +5,69 @@ import io.grpc.Metadata;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
-import java.util.Set;
+import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Where each call's callbacks run: the interceptors, the service method and the callbacks after
- * it. Most run on {@code blocking}, threads that may wait for storage. A method whose handler never
- * blocks runs in the transport's thread (the Netty event loop that read its frames), saving the hand-over to
- * another thread and back for every call; it may then only compute and hand work on, as GetUser
- * does: its lookup answers through a stage that storage completes in a thread of its own.
+ * it.
+ *
+ * <ul>
+ *   <li>GetUser, whose handler never blocks, runs in the transport's thread (the Netty event loop
+ *       that read its frames), saving the hand-over to another thread and back for every call. It
+ *       may only compute and hand work on there, as it does: its lookup answers through a stage
+ *       that storage completes in a thread of its own.
+ *   <li>ListUsers runs on a few platform threads, at most {@code listingThreads}. A listing reads
+ *       storage in long stretches, a socket read after another; on a platform thread the kernel
+ *       wakes the reader when the database's rows arrive, where a virtual thread's read goes
+ *       through the JDK's poller, which costs a registration and two more thread wake-ups a read.
+ *       A listing's callback returns whenever its client is not ready, so listings share the
+ *       threads; more threads than database connections would only wait for one.
+ *   <li>Every other call runs on {@code blocking}, threads that may wait for storage.
+ * </ul>
  *
  * <p>Install with {@link #installOn}, which makes the transport's thread the server's default and
- * this the supplier of every call's executor.
+ * this the supplier of every call's executor: grpc-java looks each call's executor up on the
+ * default one, which is then no hop of its own.
  */
 public final class CallThreads implements ServerCallExecutorSupplier {
 
-  /** The methods whose handlers only compute and hand on, and every interceptor before them. */
-  private static final Set<String> NON_BLOCKING = Set.of(UserServiceGrpc.getGetUserMethod().getFullMethodName());
+  private static final String GET_USER = UserServiceGrpc.getGetUserMethod().getFullMethodName();
+  private static final String LIST_USERS = UserServiceGrpc.getListUsersMethod().getFullMethodName();
+
+  /** How long a listing thread with nothing to do stays for the next callback. */
+  private static final Duration LISTING_THREAD_KEEP_ALIVE = Duration.ofSeconds(30);
 
   private final Executor blocking;
+  private final Executor listings;
 
-  private CallThreads(Executor blocking) {
+  private CallThreads(Executor blocking, Executor listings) {
     this.blocking = blocking;
+    this.listings = listings;
   }
 
   /**
-   * Runs the calls of the non-blocking methods in the transport's threads and every other call on
-   * {@code blocking}. The server's default executor becomes the transport's thread, which only
-   * looks up each call's method and executor before the call moves to its own.
+   * Runs GetUser in the transport's threads, ListUsers on at most {@code listingThreads} platform
+   * threads of its own (made when needed, gone after 30 s idle, so there is nothing to shut down),
+   * and every other call on {@code blocking}.
    */
-  public static void installOn(ServerBuilder<?> server, Executor blocking) {
-    server.directExecutor().callExecutor(new CallThreads(blocking));
+  public static void installOn(ServerBuilder<?> server, Executor blocking, int listingThreads) {
+    var listings = new ThreadPoolExecutor(listingThreads, listingThreads, LISTING_THREAD_KEEP_ALIVE.toSeconds(),
+        TimeUnit.SECONDS, new LinkedBlockingQueue<>(), Thread.ofPlatform().name("users-listing-", 0).daemon().factory());
+    listings.allowCoreThreadTimeOut(true);
+    server.directExecutor().callExecutor(new CallThreads(blocking, listings));
   }
 
-  /** Null, for the server's default (the transport's thread), for a non-blocking method. */
+  /** Null, for the server's default (the transport's thread), for GetUser. */
   @Override
   public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
-    return NON_BLOCKING.contains(call.getMethodDescriptor().getFullMethodName()) ? null : blocking;
+    var method = call.getMethodDescriptor().getFullMethodName();
+    if (method.equals(GET_USER)) {
+      return null;
+    }
+    return method.equals(LIST_USERS) ? listings : blocking;
   }
 }

@@ -6,6 +6,8 @@ import dev.users.api.v1.CreateUserRequest;
 import dev.users.api.v1.CreateUserResponse;
 import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.GetUserResponse;
+import dev.users.api.v1.ListUsersRequest;
+import dev.users.api.v1.ListUsersResponse;
 import dev.users.api.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -25,6 +27,7 @@ class CallThreadsTest {
       Thread.ofPlatform().name("blocking-", 0).daemon().factory());
   private final AtomicReference<String> getUserThread = new AtomicReference<>();
   private final AtomicReference<String> createUserThread = new AtomicReference<>();
+  private final AtomicReference<String> listUsersThread = new AtomicReference<>();
   private Server server;
   private ManagedChannel channel;
 
@@ -36,7 +39,7 @@ class CallThreadsTest {
   }
 
   @Test
-  void getUserRunsInTheTransportsThreadAndEveryOtherMethodOnTheBlockingExecutor() throws Exception {
+  void getUserRunsInTheTransportsThreadListUsersOnListingThreadsAndTheRestOnTheBlockingExecutor() throws Exception {
     var name = InProcessServerBuilder.generateName();
     var builder = InProcessServerBuilder.forName(name).addService(new UserServiceGrpc.UserServiceImplBase() {
       @Override
@@ -47,22 +50,30 @@ class CallThreadsTest {
       }
 
       @Override
+      public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> responses) {
+        listUsersThread.set(Thread.currentThread().getName());
+        responses.onCompleted();
+      }
+
+      @Override
       public void createUser(CreateUserRequest request, StreamObserver<CreateUserResponse> responses) {
         createUserThread.set(Thread.currentThread().getName());
         responses.onNext(CreateUserResponse.getDefaultInstance());
         responses.onCompleted();
       }
     });
-    CallThreads.installOn(builder, blocking);
+    CallThreads.installOn(builder, blocking, 2);
     server = builder.build().start();
     channel = InProcessChannelBuilder.forName(name).build();
     var stub = UserServiceGrpc.newBlockingStub(channel);
 
     stub.getUser(GetUserRequest.getDefaultInstance());
     stub.createUser(CreateUserRequest.getDefaultInstance());
+    stub.listUsers(ListUsersRequest.getDefaultInstance()).forEachRemaining(response -> { });
 
     // The in-process transport delivers a call in the thread that starts it: the caller's.
     assertThat(getUserThread.get()).isEqualTo(Thread.currentThread().getName());
     assertThat(createUserThread.get()).startsWith("blocking-");
+    assertThat(listUsersThread.get()).startsWith("users-listing-");
   }
 }
