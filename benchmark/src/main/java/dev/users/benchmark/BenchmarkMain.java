@@ -256,7 +256,7 @@ public final class BenchmarkMain {
         var create = print("once", "CreateUser 64", createUser.run(CONNECTIONS, CALLS_PER_CONNECTION, settings.seconds()));
 
         var bulk = new Bulk(service, toService, database == null ? null : new CopyCeilings(database, SCHEMA),
-            postgresCpu, settings.users(), run, target).execute();
+            postgresCpu, settings.users(), settings.rounds(), run, target).execute();
 
         var heapOptions = ProcStat.commandLine(service.pid()).stream()
             .flatMap(command -> List.of(command.split(" ")).stream())

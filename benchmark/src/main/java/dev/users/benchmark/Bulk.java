@@ -1,12 +1,14 @@
 package dev.users.benchmark;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The bulk paths, once per run: COPY in, ImportUsers, ListUsers with the server's memory
- * sampled, COPY out. Each ceiling runs next to the phase it bounds, on the same rows' shape.
+ * The bulk paths: COPY in and ImportUsers once; then, after a warm-up of each, {@code rounds}
+ * listings of every user interleaved with COPY out, the server's memory sampled throughout. Each
+ * ceiling runs next to the phase it bounds, on the same rows' shape.
  */
 final class Bulk {
 
@@ -15,16 +17,18 @@ final class Bulk {
   private final CopyCeilings ceilings;
   private final PostgresCpu postgresCpu;
   private final int users;
+  private final int rounds;
   private final String run;
   private final Path target;
 
   Bulk(ServerProcess service, LoadGenerator load, CopyCeilings ceilings, PostgresCpu postgresCpu, int users,
-      String run, Path target) {
+      int rounds, String run, Path target) {
     this.service = service;
     this.load = load;
     this.ceilings = ceilings;
     this.postgresCpu = postgresCpu;
     this.users = users;
+    this.rounds = rounds;
     this.run = run;
     this.target = target;
   }
@@ -58,6 +62,17 @@ final class Bulk {
       throw new IllegalStateException("ImportUsers rejected " + imported.rejected() + " new users");
     }
 
+    // Like the unary calls, the listing and its ceiling get a warm-up first, so that the measured
+    // ones run the compiled paths rather than the JIT compiling them: a run lists only a few times.
+    var warmListing = load.listUsers(0);
+    Report.line("warm-up", "ListUsers %,d users in %.1f s: %,.0f users/s", warmListing.users(), warmListing.seconds(),
+        warmListing.users() / warmListing.seconds());
+    if (ceilings != null) {
+      var warmCopy = ceilings.copyOut();
+      Report.line("warm-up", "COPY out %,d rows in %.1f s: %,.0f rows/s", warmCopy.rows(), warmCopy.seconds(),
+          warmCopy.rowsPerSecond());
+    }
+
     long rssBefore = service.residentKib();
     var rssPeak = new AtomicLong(rssBefore);
     var rssSampler = Thread.ofPlatform().daemon(true).name("rss").start(() -> {
@@ -70,29 +85,47 @@ final class Bulk {
         }
       }
     });
-    LoadGenerator.Listed listed;
+    var listRates = new ArrayList<Double>();
+    var copyOutRates = new ArrayList<Double>();
+    long listed = 0;
+    long listTicks = 0;
     double heapPeakMib;
-    cpuBefore = service.cpuTicks();
+    // Interleaved, a listing then its ceiling, so that both see the machine alike.
     try (var heap = JvmHeap.sample(service.pid(), 100, target.resolve("jstat-list.log"))) {
-      listed = load.listUsers(0);
+      for (int round = 1; round <= rounds; round++) {
+        var label = "round " + round + "/" + rounds;
+        long listingStart = service.cpuTicks();
+        var listing = load.listUsers(0);
+        long ticks = service.cpuTicks() - listingStart;
+        listTicks += ticks;
+        listed += listing.users();
+        listRates.add(listing.users() / listing.seconds());
+        Report.line(label, "ListUsers %,d users in %,d messages in %.1f s: %,.0f users/s, server CPU %.2f us/user",
+            listing.users(), listing.messages(), listing.seconds(), listing.users() / listing.seconds(),
+            BenchmarkMain.perCall(ticks, listing.users()));
+        if (ceilings != null) {
+          var copied = ceilings.copyOut();
+          copyOutRates.add(copied.rowsPerSecond());
+          Report.line(label, "COPY out %,d rows in %.1f s: %,.0f rows/s (the ceiling of ListUsers)", copied.rows(),
+              copied.seconds(), copied.rowsPerSecond());
+        }
+      }
       heapPeakMib = heap.peakKib().stream().mapToDouble(kib -> kib / 1024.0).findFirst().orElse(Double.NaN);
     } finally {
       rssSampler.interrupt();
       rssSampler.join();
     }
-    serverTicks = service.cpuTicks() - cpuBefore;
-    double listRate = listed.users() / listed.seconds();
-    Report.line("ListUsers", "%,d users in %,d messages in %.1f s: %,.0f users/s, server CPU %.2f us/user",
-        listed.users(), listed.messages(), listed.seconds(), listRate, BenchmarkMain.perCall(serverTicks, listed.users()));
+    double listRate = Stats.median(listRates);
+    Report.line("ListUsers", "median of %d listings %,.0f users/s, server CPU %.2f us/user", rounds, listRate,
+        BenchmarkMain.perCall(listTicks, listed));
     Report.line("ListUsers memory", "heap used peak %.0f MiB (jstat -gc every 100 ms), RSS %.0f MiB before, peak %.0f MiB",
         heapPeakMib, rssBefore / 1024.0, rssPeak.get() / 1024.0);
 
     double copyOut = Double.NaN;
     if (ceilings != null) {
-      var copied = ceilings.copyOut();
-      copyOut = copied.rowsPerSecond();
-      Report.line("COPY out", "%,d rows in %.1f s: %,.0f rows/s (the ceiling of ListUsers); ratio of ListUsers %.2f"
-          + " (target >= 1.0)", copied.rows(), copied.seconds(), copyOut, listRate / copyOut);
+      copyOut = Stats.median(copyOutRates);
+      Report.line("COPY out", "median of %d %,.0f rows/s; ratio of ListUsers %.2f (target >= 1.0)", rounds, copyOut,
+          listRate / copyOut);
     }
     return new Result(copyIn, importRate, listRate, copyOut, heapPeakMib);
   }
