@@ -64,6 +64,24 @@ class ServiceJarIT {
   }
 
   @Test
+  void theAotCacheHoldsTheServersClassesAndNoneOfTheGrpcClientsThatOnlyTheTrainingCalledThrough() throws Exception {
+    assumeTrue(Runtime.version().feature() >= 25, "the AOT cache needs JDK 25; this build runs on " + Runtime.version());
+    var cache = services.start(Map.of("JAVA_OPTS", "-XX:+PrintSharedArchiveAndExit"));
+
+    assertThat(cache.exitCode()).isZero();
+    var lines = cache.output();
+    assertThat(lines).contains("archive is valid");
+    // Filtered first: the listing has some 8,000 classes, too many for a failure message.
+    assertThat(lines).as("the server's transport")
+        .filteredOn(line -> line.endsWith(": io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport app_loader"))
+        .hasSize(1);
+    assertThat(lines).as("the client's channel and transport, which the service never runs")
+        .filteredOn(line -> line.endsWith(": io.grpc.internal.ManagedChannelImpl app_loader")
+            || line.endsWith(": io.grpc.netty.shaded.io.grpc.netty.NettyClientTransport app_loader"))
+        .isEmpty();
+  }
+
+  @Test
   void aBadLogFormatStopsStartUpWithOneLineNamingIt() throws Exception {
     var service = services.start(Map.of("USERS_LOG_FORMAT", "xml"));
 
