@@ -95,9 +95,8 @@ final class AotTraining {
 
   /**
    * Runs {@link AotTrainingClient} against {@code port} on this JVM's java and class path, without
-   * this JVM's options: only the service's classes and profiles are recorded, and the cache holds
-   * no gRPC client (channel, name resolver, load balancer, client transport) that the service
-   * never uses.
+   * this JVM's options: only the service's classes are recorded, and the cache holds no gRPC
+   * client (channel, name resolver, load balancer, client transport) that the service never uses.
    */
   private static int callFromAnotherJvm(int port) {
     var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

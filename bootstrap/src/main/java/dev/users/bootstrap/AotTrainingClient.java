@@ -26,8 +26,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The calls of the AOT training, made from a JVM of their own ({@link AotTraining} starts it) so
- * that the gRPC client's classes and profiles stay out of the service's cache: the service never
- * runs them.
+ * that the gRPC client's classes stay out of the service's cache: the service never runs them.
  *
  * <p>Takes the port of the service in training as its one argument, prints the number of calls it
  * made on standard output, and exits with 1, the reason on standard error, when a call does not end
@@ -35,7 +34,7 @@ import java.util.concurrent.TimeoutException;
  */
 final class AotTrainingClient {
 
-  /** Enough rounds for the JIT to profile the unary paths; the whole run stays around a second. */
+  /** Every unary path many times over; the whole run stays around a second. */
   private static final int ROUNDS = 200;
 
   private static final long DEADLINE_SECONDS = 10;
