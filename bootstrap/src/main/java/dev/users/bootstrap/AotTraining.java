@@ -1,35 +1,19 @@
 package dev.users.bootstrap;
 
-import com.google.protobuf.FieldMask;
 import dev.users.adapter.persistence.StorageStartupException;
-import dev.users.api.v1.CreateUserRequest;
-import dev.users.api.v1.DeleteUserRequest;
-import dev.users.api.v1.GetUserRequest;
-import dev.users.api.v1.ImportUsersRequest;
-import dev.users.api.v1.ImportUsersResponse;
-import dev.users.api.v1.ListUsersRequest;
-import dev.users.api.v1.UpdateUserRequest;
-import dev.users.api.v1.UserServiceGrpc;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.health.v1.HealthGrpc;
-import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * The run the JDK's AOT cache is trained on ({@code bin/users-service --aot-training}, which the
  * build does after packaging the jar): the service starts as it does in production, in a schema of
  * its own that it migrates from scratch and drops at the end, answers every RPC over a real
- * plain-text socket, its usual errors included, and stops. The classes it loads and links, and
- * the methods it profiles, are what the JDK stores in the cache, so that a start-up with the cache
- * finds them ready.
+ * plain-text socket, its usual errors included, and stops. The calls come from another JVM
+ * ({@link AotTrainingClient}), so that the classes this one loads and links, which the JDK stores
+ * in the cache for a start-up to find ready, are the service's alone.
  *
  * <p>Without a reachable PostgreSQL (a build with no database) it trains on in-memory storage,
  * which leaves Flyway, pgjdbc, HikariCP and JDBI out of the cache: the service still starts with
@@ -54,10 +38,8 @@ final class AotTraining {
 
   private static final Logger log = LoggerFactory.getLogger(AotTraining.class);
 
-  /** Enough rounds for the JIT to profile the unary paths; the whole run stays around a second. */
-  private static final int ROUNDS = 200;
-
-  private static final long DEADLINE_SECONDS = 10;
+  /** The client's JVM starts, makes some 450 calls and exits in a few seconds; this is for a stuck one. */
+  private static final Duration CLIENT_TIMEOUT = Duration.ofMinutes(2);
 
   private AotTraining() {}
 
@@ -100,7 +82,7 @@ final class AotTraining {
       server = UsersServer.start(config);
     }
     try {
-      int calls = exercise(server.port());
+      int calls = callFromAnotherJvm(server.port());
       log.info("AOT training made {} calls on {} storage", calls, config.storage().name().toLowerCase(Locale.ROOT));
       return new Outcome(config.storage(), config.storage() == Config.StorageKind.POSTGRES ? schema : "", calls);
     } finally {
@@ -111,109 +93,42 @@ final class AotTraining {
     }
   }
 
-  private static int exercise(int port) {
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create())
-        .build();
+  /**
+   * Runs {@link AotTrainingClient} against {@code port} on this JVM's java and class path, without
+   * this JVM's options: only the service's classes are recorded, and the cache holds no gRPC
+   * client (channel, name resolver, load balancer, client transport) that the service never uses.
+   */
+  private static int callFromAnotherJvm(int port) {
+    var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // A short run: one GC thread and the quick compiler leave the cores to the service in training.
+    // Netty loads its native transport, which JDK 22+ warns about unless it is allowed.
+    var command = List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
+        "-cp", System.getProperty("java.class.path"), AotTrainingClient.class.getName(), Integer.toString(port));
     try {
-      int calls = 0;
-      var health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
-      for (var service : new String[] {"", UserServiceGrpc.SERVICE_NAME}) {
-        var status = health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
-        if (status != ServingStatus.SERVING) {
-          throw new IllegalStateException("health of \"" + service + "\" is " + status + " after start-up");
+      // Into a file, not a pipe: reading a pipe would wait for as long as a stuck client keeps it open.
+      var output = Files.createTempFile("users-aot-training-client", ".out");
+      try {
+        var client = new ProcessBuilder(command).redirectOutput(output.toFile())
+            .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        if (!client.waitFor(CLIENT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+          client.destroyForcibly();
+          throw new IllegalStateException("the AOT training's client did not finish within " + CLIENT_TIMEOUT);
         }
-        calls++;
-      }
-      var users = UserServiceGrpc.newBlockingStub(channel);
-      var run = UUID.randomUUID().toString();
-      for (int i = 0; i < ROUNDS; i++) {
-        var created = users.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).createUser(CreateUserRequest.newBuilder()
-            .setEmail("training-" + i + "@example.org")
-            .setDisplayName("Training " + i)
-            .setIdempotencyKey(run + "-" + i)
-            .build()).getUser();
-        users.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-            .getUser(GetUserRequest.newBuilder().setId(created.getId()).build());
-        calls += 2;
-        if (i % 10 == 0) {
-          var updated = users.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).updateUser(UpdateUserRequest.newBuilder()
-              .setUser(created.toBuilder().setDisplayName("Trained " + i))
-              .setUpdateMask(FieldMask.newBuilder().addPaths("display_name"))
-              .build()).getUser();
-          users.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).deleteUser(DeleteUserRequest.newBuilder()
-              .setId(updated.getId()).setEtag(updated.getEtag()).build());
-          calls += 2;
+        if (client.exitValue() != 0) {
+          throw new IllegalStateException("the AOT training's client exited with " + client.exitValue());
         }
+        // The count is its last line; anything a library logged on standard output comes before it.
+        var lines = Files.readAllLines(output);
+        return Integer.parseInt(lines.getLast().strip());
+      } finally {
+        Files.deleteIfExists(output);
       }
-      var listed = users.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-          .listUsers(ListUsersRequest.newBuilder().setPageSize(50).build());
-      while (listed.hasNext()) {
-        listed.next();
-      }
-      calls++;
-      calls += importUsers(channel);
-      expect(Status.Code.NOT_FOUND, () -> users.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-          .getUser(GetUserRequest.newBuilder().setId(UUID.randomUUID().toString()).build()));
-      expect(Status.Code.INVALID_ARGUMENT, () -> users.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-          .createUser(CreateUserRequest.newBuilder().setEmail("not an email").setDisplayName("Nobody").build()));
-      expect(Status.Code.ALREADY_EXISTS, () -> users.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-          .createUser(CreateUserRequest.newBuilder().setEmail("training-1@example.org").setDisplayName("Again").build()));
-      return calls + 3;
-    } finally {
-      channel.shutdownNow();
-    }
-  }
-
-  /** One stream of new users with one invalid among them; returns the calls made (one). */
-  private static int importUsers(ManagedChannel channel) {
-    var response = new CompletableFuture<ImportUsersResponse>();
-    var requests = UserServiceGrpc.newStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-        .importUsers(new StreamObserver<>() {
-          @Override
-          public void onNext(ImportUsersResponse value) {
-            response.complete(value);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            response.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
-    for (int i = 0; i < 50; i++) {
-      requests.onNext(ImportUsersRequest.newBuilder()
-          .setEmail(i == 25 ? "not an email" : "imported-" + i + "@example.org")
-          .setDisplayName("Imported " + i)
-          .build());
-    }
-    requests.onCompleted();
-    try {
-      var result = response.get(DEADLINE_SECONDS, TimeUnit.SECONDS);
-      if (result.getCreatedCount() != 49 || result.getRejectedCount() != 1) {
-        throw new IllegalStateException("ImportUsers created " + result.getCreatedCount() + " and rejected "
-            + result.getRejectedCount() + " of 49 valid and 1 invalid users");
-      }
-      return 1;
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("ImportUsers failed: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run the AOT training's client", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while importing", e);
+      throw new IllegalStateException("interrupted while the AOT training's client ran", e);
     }
-  }
-
-  private static void expect(Status.Code code, Runnable call) {
-    try {
-      call.run();
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() == code) {
-        return;
-      }
-      throw new IllegalStateException("expected " + code + ", got " + e.getStatus(), e);
-    }
-    throw new IllegalStateException("expected " + code + ", got OK");
   }
 
   private static void dropSchema(Config config, String schema) {

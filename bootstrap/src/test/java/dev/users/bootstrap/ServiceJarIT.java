@@ -12,6 +12,7 @@ import io.grpc.health.v1.HealthGrpc;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -61,6 +62,42 @@ class ServiceJarIT {
         .anyMatch(line -> line.contains("dev.users.bootstrap.UsersServer source: shared objects file"))
         .noneMatch(line -> line.contains("dev.users.bootstrap.UsersServer source: file:"));
     assertThat(service.output()).as("an AOT cache in use says nothing").noneMatch(line -> line.contains("[aot]"));
+  }
+
+  @Test
+  void theAotCacheHoldsTheServersClassesAndNoneOfTheGrpcClientsThatOnlyTheTrainingCalledThrough() throws Exception {
+    var lines = aotCacheListing();
+
+    // Filtered first: the listing has some 8,000 classes, too many for a failure message.
+    assertThat(lines).as("the server's transport")
+        .filteredOn(line -> line.endsWith(": io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport app_loader"))
+        .hasSize(1);
+    assertThat(lines).as("the client's channel and transport, which the service never runs")
+        .filteredOn(line -> line.endsWith(": io.grpc.internal.ManagedChannelImpl app_loader")
+            || line.endsWith(": io.grpc.netty.shaded.io.grpc.netty.NettyClientTransport app_loader"))
+        .isEmpty();
+  }
+
+  @Test
+  void theAotCacheCarriesNoMethodProfilesForTheJitToReplayAtStartUp() throws Exception {
+    var lines = aotCacheListing();
+
+    int profiles = lines.indexOf("Archived TrainingData Dictionary");
+    assertThat(profiles).as("the listing's section of training data").isNotNegative();
+    assertThat(lines.subList(profiles + 1, lines.size()))
+        .as("the first line after the section, which has no entries")
+        .first().asString().startsWith("Number of shared symbols");
+  }
+
+  /** What the cache {@code bin/users-service} starts with holds, as the JVM lists it. */
+  private List<String> aotCacheListing() throws Exception {
+    assumeTrue(Runtime.version().feature() >= 25, "the AOT cache needs JDK 25; this build runs on " + Runtime.version());
+    var cache = services.start(Map.of("JAVA_OPTS", "-XX:+PrintSharedArchiveAndExit"));
+    assertThat(cache.exitCode()).isZero();
+    var lines = cache.output();
+    assertThat(lines).as("the cache's verdict").filteredOn(line -> line.startsWith("archive is")).containsExactly(
+        "archive is valid");
+    return lines;
   }
 
   @Test
