@@ -43,7 +43,15 @@ class TracingTest {
       .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
       .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
       .build();
-  private final ListAppender<ILoggingEvent> accessLog = new ListAppender<>();
+  private final ListAppender<ILoggingEvent> accessLog = new ListAppender<>() {
+    @Override
+    protected void append(ILoggingEvent event) {
+      // An event reads the MDC lazily, in the first thread that asks for it: here, the call's. Left
+      // to the test's thread, a read racing the console appender found that thread's empty MDC.
+      event.prepareForDeferredProcessing();
+      super.append(event);
+    }
+  };
   private final Logger accessLogger = (Logger) LoggerFactory.getLogger("access");
 
   private String schema;
