@@ -3,8 +3,9 @@ package dev.users.bootstrap;
 import dev.users.adapter.persistence.StorageStartupException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicReference;
-import org.slf4j.Logger;
+import java.util.function.Consumer;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import sun.misc.Signal;
@@ -50,7 +51,6 @@ public final class Main {
       return;
     }
 
-    Logger log = LoggerFactory.getLogger(Main.class);
     // The JVM's own handling of SIGTERM and SIGINT runs the shutdown hooks and then exits with
     // 128 + the signal, whatever they do; only replacing its handler lets a clean shutdown end
     // with the documented 0. sun.misc.Signal (module jdk.unsupported) is the JDK's only way to do
@@ -79,14 +79,31 @@ public final class Main {
       }
       Logging.stop();
     }));
-    UsersServer server;
-    try {
-      server = UsersServer.start(config, running::set);
-    } catch (StorageStartupException | UncheckedIOException e) {
-      log.error("users-service cannot start: {}", e.getMessage());
-      System.exit(1);
+    var failed = start(config, running::set);
+    if (failed.isPresent()) {
+      System.exit(failed.getAsInt());
       return;
     }
-    server.awaitTermination();
+    running.get().awaitTermination();
+  }
+
+  /**
+   * Starts serving, or says in one line why it cannot.
+   *
+   * @return empty once the server serves; otherwise the exit code to end with: 2 for a setting that
+   *     no longer holds (a TLS file broken between reading the settings and starting), 1 for
+   *     storage or a port
+   */
+  static OptionalInt start(Config config, Consumer<UsersServer> started) {
+    try {
+      UsersServer.start(config, started);
+      return OptionalInt.empty();
+    } catch (ConfigException e) {
+      System.err.println("users-service: invalid configuration: " + e.getMessage());
+      return OptionalInt.of(2);
+    } catch (StorageStartupException | UncheckedIOException e) {
+      LoggerFactory.getLogger(Main.class).error("users-service cannot start: {}", e.getMessage());
+      return OptionalInt.of(1);
+    }
   }
 }
