@@ -3,6 +3,7 @@ package dev.users.bootstrap;
 import dev.users.adapter.grpc.AuthenticationInterceptor;
 import dev.users.adapter.grpc.CallInterceptors;
 import dev.users.adapter.grpc.CallThreads;
+import dev.users.adapter.grpc.CallsInFlight;
 import dev.users.adapter.grpc.HealthWatches;
 import dev.users.adapter.grpc.InFlightLimitInterceptor;
 import dev.users.adapter.grpc.JwksFile;
@@ -71,6 +72,7 @@ final class UsersServer {
   private final Optional<Server> probes;
   private final HealthStatusManager health;
   private final HealthWatches watches;
+  private final CallsInFlight callsInFlight;
   private final ScheduledExecutorService scheduler;
   private final EventLoops eventLoops;
   private final Optional<Metrics> metrics;
@@ -78,14 +80,15 @@ final class UsersServer {
   private final AtomicBoolean stopping = new AtomicBoolean();
 
   private UsersServer(Config config, Storage storage, Server server, Optional<Server> probes,
-      HealthStatusManager health, HealthWatches watches, ScheduledExecutorService scheduler, EventLoops eventLoops,
-      Optional<Metrics> metrics) {
+      HealthStatusManager health, HealthWatches watches, CallsInFlight callsInFlight, ScheduledExecutorService scheduler,
+      EventLoops eventLoops, Optional<Metrics> metrics) {
     this.config = config;
     this.storage = storage;
     this.server = server;
     this.probes = probes;
     this.health = health;
     this.watches = watches;
+    this.callsInFlight = callsInFlight;
     this.scheduler = scheduler;
     this.eventLoops = eventLoops;
     this.metrics = metrics;
@@ -141,7 +144,9 @@ final class UsersServer {
     try {
       var health = new HealthStatusManager();
       var watches = new HealthWatches();
-      var server = buildServer(config, storage, health, watches, scheduler, eventLoops, metrics, openTelemetry).start();
+      var callsInFlight = new CallsInFlight();
+      var server = buildServer(config, storage, health, watches, callsInFlight, scheduler, eventLoops, metrics,
+          openTelemetry).start();
       Optional<Server> probes;
       try {
         probes = startProbes(config, health, eventLoops);
@@ -149,7 +154,8 @@ final class UsersServer {
         server.shutdownNow();
         throw e;
       }
-      var started = new UsersServer(config, storage, server, probes, health, watches, scheduler, eventLoops, metrics);
+      var started = new UsersServer(config, storage, server, probes, health, watches, callsInFlight, scheduler,
+          eventLoops, metrics);
       // Liveness: the process serves until it shuts down, whatever the database does, so that a
       // liveness probe does not restart every replica during a database outage.
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
@@ -177,8 +183,8 @@ final class UsersServer {
   }
 
   private static Server buildServer(Config config, Storage storage, HealthStatusManager health,
-      HealthWatches watches, ScheduledExecutorService scheduler, EventLoops eventLoops, Optional<Metrics> metrics,
-      OpenTelemetry openTelemetry) throws IOException {
+      HealthWatches watches, CallsInFlight callsInFlight, ScheduledExecutorService scheduler, EventLoops eventLoops,
+      Optional<Metrics> metrics, OpenTelemetry openTelemetry) throws IOException {
     var clock = Clock.systemUTC();
     var ids = new TimeOrderedUserIdGenerator();
     var users = storage.users();
@@ -192,7 +198,7 @@ final class UsersServer {
         config.imports());
 
     var limits = config.limits();
-    var usersApi = CallInterceptors.usersApi(RequestDecoding.guard(service), authentication(config, scheduler),
+    var usersApi = CallInterceptors.usersApi(RequestDecoding.guard(service), callsInFlight, authentication(config, scheduler),
         config.deadlines(), config.rateLimit(), config.imports(), scheduler);
     var builder = eventLoops.serve(NettyServerBuilder.forPort(config.grpcPort(), credentials(config, scheduler)))
         .addService(ServerInterceptors.intercept(metrics.map(m -> m.count(usersApi)).orElse(usersApi),
@@ -353,9 +359,15 @@ final class UsersServer {
       server.shutdown();
       watches.endAll();
       if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        log.warn("calls still running after the grace period; cancelling them");
-        server.shutdownNow();
-        server.awaitTermination(FORCED_SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        // UNAVAILABLE, which clients retry elsewhere: grpc-java's forced shutdown would reset the
+        // streams, which clients see as CANCELLED and do not retry. The forced one stays for what
+        // is left after that (a stream whose client stopped reading).
+        int ended = callsInFlight.endAll();
+        log.warn("{} calls still running after the grace period; ended them UNAVAILABLE", ended);
+        if (!server.awaitTermination(FORCED_SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+          server.shutdownNow();
+          server.awaitTermination(FORCED_SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        }
       }
     } catch (InterruptedException e) {
       server.shutdownNow();

@@ -45,6 +45,8 @@ public final class CallInterceptors {
    * the outermost:
    *
    * <ol>
+   *   <li>{@code inFlight}, so that shutdown can end a call that outlives its grace through every
+   *       interceptor outside the service's own ones (access log, request id);
    *   <li>{@code authentication}, so that a caller who cannot be authenticated costs no more than
    *       the check, and every interceptor inside it, like the service, sees the {@link Caller};
    *   <li>{@link RateLimitInterceptor}, when there is a limit: inside authentication, which it
@@ -61,14 +63,16 @@ public final class CallInterceptors {
    * <p>Attached to the service rather than to the server: a health Watch is meant to stay open
    * until shutdown, and reflection has rules of its own.
    *
+   * @param inFlight the calls shutdown ends when its grace is over
    * @param rateLimit the calls each caller may make, if they are limited
    * @param imports the caps of one ImportUsers call; its item cap is enforced by the service
    * @param scheduler runs the expiry of the deadlines the policy sets
    */
-  public static ServerServiceDefinition usersApi(ServerServiceDefinition service,
+  public static ServerServiceDefinition usersApi(ServerServiceDefinition service, CallsInFlight inFlight,
       AuthenticationInterceptor authentication, DeadlinePolicy deadlines, Optional<RateLimit> rateLimit,
       ImportLimits imports, ScheduledExecutorService scheduler) {
     var interceptors = new ArrayList<ServerInterceptor>();
+    interceptors.add(inFlight);
     interceptors.add(authentication);
     rateLimit.map(RateLimitInterceptor::new).ifPresent(interceptors::add);
     interceptors.add(new DeadlinePolicyInterceptor(deadlines, scheduler));

@@ -198,7 +198,7 @@ final class InProcessUserService implements AfterEachCallback {
         : new UserGrpcService(register, get, update, delete, list, importUsers, importLimits);
     var builder = InProcessServerBuilder.forName(name)
         .addService(ServerInterceptors.intercept(
-            CallInterceptors.usersApi(ServerInterceptors.intercept(RequestDecoding.guard(users), innermost),
+            CallInterceptors.usersApi(ServerInterceptors.intercept(RequestDecoding.guard(users), innermost), new CallsInFlight(),
                 authentication, deadlines, rateLimit, importLimits, scheduler),
             aroundUsersApi));
     others.forEach(builder::addService);
