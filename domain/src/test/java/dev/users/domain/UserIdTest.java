@@ -18,12 +18,25 @@ class UserIdTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"1-1-1-1-1", "0190b6e05f2a7c3e9a4b3c2d1e0f9a8b", "not-a-uuid", "0190b6e0-5f2a-7c3e-9a4b-3c2d1e0f9a8bb"})
+  @ValueSource(strings = {"1-1-1-1-1", "0190b6e05f2a7c3e9a4b3c2d1e0f9a8b", "not-a-uuid", "0190b6e0-5f2a-7c3e-9a4b-3c2d1e0f9a8bb",
+      "0190b6e0-5f2a-7c3e-9a4b-3c2d1e0f9a8", "0190b6e0-5f2a-7c3e-9a4b+3c2d1e0f9a8b", "0190b6e0-5f2a-7c3e-9a4b-3c2d1e0f9a8g",
+      "0190b6e0-5f2a7-c3e-9a4b-3c2d1e0f9a8b", "\uff10190b6e0-5f2a-7c3e-9a4b-3c2d1e0f9a8b",
+      "0190b6e0-5f2a-7c3e-9a4b-3c2d1e0f9a8\u0663"})
   void rejectsAnythingElseNamingTheIdField(String text) {
     assertThatThrownBy(() -> UserId.parse(text))
         .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.violations())
             .extracting(FieldViolation::field)
             .containsExactly("id"));
+  }
+
+  @Test
+  void readsEveryUuidAsTheJdkDoesInEitherCase() {
+    var random = new java.util.Random(42);
+    for (int i = 0; i < 10_000; i++) {
+      var uuid = new UUID(random.nextLong(), random.nextLong());
+      assertThat(UserId.parse(uuid.toString()).value()).isEqualTo(uuid);
+      assertThat(UserId.parse(uuid.toString().toUpperCase(java.util.Locale.ROOT)).value()).isEqualTo(uuid);
+    }
   }
 
   @Test
