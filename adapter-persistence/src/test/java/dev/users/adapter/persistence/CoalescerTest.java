@@ -80,8 +80,7 @@ class CoalescerTest {
       return upperCase(items);
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var others = IntStream.range(0, 10).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
     awaitQueued(coalescer, others.size());
     gate.release();
@@ -106,8 +105,7 @@ class CoalescerTest {
       return upperCase(items);
     }, 3, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var others = IntStream.range(0, 7).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
     awaitQueued(coalescer, others.size());
     gate.release();
@@ -127,8 +125,7 @@ class CoalescerTest {
       return upperCase(items);
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var missing = inThread(() -> coalescer.apply("missing-one"));
     var present = inThread(() -> coalescer.apply("present"));
     awaitQueued(coalescer, 2);
@@ -149,8 +146,7 @@ class CoalescerTest {
       return IntStream.range(0, items.size()).mapToObj(i -> items.get(i) + " at " + i).toList();
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var twins = IntStream.range(0, 3).mapToObj(i -> inThread(() -> coalescer.apply("twin"))).toList();
     awaitQueued(coalescer, twins.size());
     gate.release();
@@ -169,8 +165,7 @@ class CoalescerTest {
       return upperCase(items.size() > 1 ? items.subList(1, items.size()) : items);
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var others = IntStream.range(0, 3).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
     awaitQueued(coalescer, others.size());
     gate.release();
@@ -197,8 +192,7 @@ class CoalescerTest {
       return upperCase(items);
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
 
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var others = IntStream.range(0, 3).mapToObj(i -> inThread(() -> coalescer.apply("user-" + i))).toList();
     awaitQueued(coalescer, others.size());
     gate.release();
@@ -217,8 +211,7 @@ class CoalescerTest {
       gate.holdFirst();
       return upperCase(items);
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var scope = CallScope.withoutDeadline();
     var waiting = inThread(() -> scope.call(() -> coalescer.apply("impatient")));
     awaitQueued(coalescer, 1);
@@ -249,8 +242,7 @@ class CoalescerTest {
       }
       return upperCase(items);
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var scopeA = CallScope.withoutDeadline();
     var scopeB = CallScope.withoutDeadline();
     var a = inThread(() -> scopeA.call(() -> coalescer.apply("a")));
@@ -319,8 +311,7 @@ class CoalescerTest {
       gate.holdFirst();
       return upperCase(items);
     }, 64, 1, Duration.ofMillis(200), CoalescerTest::queuedTooLong, AS_THROWN);
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
 
     long start = System.nanoTime();
     var queued = inThread(() -> coalescer.apply("queued"));
@@ -342,8 +333,7 @@ class CoalescerTest {
       gate.holdFirst();
       return upperCase(items);
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
 
     var queued = coalescer.submit("queued");
     var answeredIn = queued.thenApply(result -> Thread.currentThread());
@@ -365,8 +355,7 @@ class CoalescerTest {
       gate.holdFirst();
       return upperCase(items);
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong, AS_THROWN);
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var scope = CallScope.withoutDeadline();
     var queued = scope.call(() -> coalescer.submit("impatient"));
 
@@ -388,8 +377,7 @@ class CoalescerTest {
       throw failure;
     }, 64, 1, LONG_WAIT, CoalescerTest::queuedTooLong,
         (thrown, scope) -> new IllegalStateException(thrown.getMessage() + " for " + scope.timeRemaining().isPresent()));
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var withDeadline = CallScope.withDeadline(Duration.ofMinutes(1)).call(() -> coalescer.submit("a"));
     var withoutDeadline = CallScope.withoutDeadline().call(() -> coalescer.submit("b"));
     gate.release();
@@ -407,8 +395,7 @@ class CoalescerTest {
       gate.holdFirst();
       return upperCase(items);
     }, 64, 1, Duration.ofMillis(100), CoalescerTest::queuedTooLong, AS_THROWN);
-    var first = inThread(() -> coalescer.apply("first"));
-    gate.awaitFirstHeld();
+    var first = gate.holdFirstBatchOf(coalescer);
     var queued = coalescer.submit("queued");
     assertThat(coalescer.watchingQueue()).isTrue();
 
@@ -477,6 +464,13 @@ class CoalescerTest {
 
     void awaitFirstHeld() {
       await(firstHeld);
+    }
+
+    /** Starts a batch of the item "first" in a thread of its own and returns once it is held. */
+    CompletableFuture<Optional<String>> holdFirstBatchOf(Coalescer<String, String> coalescer) {
+      var first = inThread(() -> coalescer.apply("first"));
+      awaitFirstHeld();
+      return first;
     }
 
     void release() {
