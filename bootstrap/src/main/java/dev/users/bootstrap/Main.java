@@ -95,8 +95,11 @@ public final class Main {
    *     storage or a port
    */
   static OptionalInt start(Config config, Consumer<UsersServer> started) {
+    // Before anything else, the server's class and logging included: storage takes longest.
+    var openTelemetry = Tracing.fromEnvironment(System.getenv());
+    var storage = Storage.openInBackground(config, openTelemetry);
     try {
-      UsersServer.start(config, started);
+      UsersServer.start(config, storage, openTelemetry, started);
       return OptionalInt.empty();
     } catch (ConfigException e) {
       System.err.println("users-service: invalid configuration: " + e.getMessage());

@@ -5,6 +5,7 @@ import dev.users.adapter.persistence.memory.InMemoryUserRepository;
 import dev.users.application.port.UserRepository;
 import io.opentelemetry.api.OpenTelemetry;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
 /** The user repository chosen by configuration, with what the server needs to run it. */
@@ -21,6 +22,22 @@ record Storage(UserRepository users, BooleanSupplier isAvailable, AutoCloseable 
    */
   static Storage open(Config config) {
     return open(config, OpenTelemetry.noop());
+  }
+
+  /**
+   * {@link #open(Config, OpenTelemetry)} on a thread of its own: connecting and migrating are the
+   * longest part of start-up and need nothing else that starts, so they begin first.
+   */
+  static CompletableFuture<Storage> openInBackground(Config config, OpenTelemetry openTelemetry) {
+    var opened = new CompletableFuture<Storage>();
+    Thread.ofPlatform().name("users-storage-open").start(() -> {
+      try {
+        opened.complete(open(config, openTelemetry));
+      } catch (Throwable e) {
+        opened.completeExceptionally(e);
+      }
+    });
+    return opened;
   }
 
   /** As {@link #open(Config)}, with a span per SQL statement traced by openTelemetry. */

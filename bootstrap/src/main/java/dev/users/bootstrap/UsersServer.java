@@ -10,6 +10,7 @@ import dev.users.adapter.grpc.JwksFile;
 import dev.users.adapter.grpc.JwtAuthenticator;
 import dev.users.adapter.grpc.MetadataLimitInterceptor;
 import dev.users.adapter.grpc.RequestDecoding;
+import dev.users.adapter.grpc.StartingService;
 import dev.users.adapter.grpc.TracingInterceptor;
 import dev.users.adapter.grpc.UserGrpcService;
 import dev.users.api.v1.UserServiceGrpc;
@@ -23,10 +24,12 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.util.MutableHandlerRegistry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,6 +38,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -111,7 +115,20 @@ final class UsersServer {
    */
   static UsersServer start(Config config, Consumer<UsersServer> started) {
     var openTelemetry = Tracing.fromEnvironment(System.getenv());
-    return start(config, Storage.open(config, openTelemetry), HEALTH_CHECK_INTERVAL, openTelemetry, started);
+    return start(config, Storage.openInBackground(config, openTelemetry), openTelemetry, started);
+  }
+
+  /**
+   * As {@link #start(Config, Consumer)}, on storage {@code opening} meanwhile, traced by
+   * {@code openTelemetry}.
+   *
+   * <p>The port is open before storage is: health answers from the start, with the users API
+   * NOT_SERVING and its calls UNAVAILABLE until storage is open. So start-up costs the longer of
+   * the two rather than their sum, and a long migration does not fail a liveness probe.
+   */
+  static UsersServer start(Config config, CompletableFuture<Storage> opening, OpenTelemetry openTelemetry,
+      Consumer<UsersServer> started) {
+    return start(config, opening, HEALTH_CHECK_INTERVAL, openTelemetry, started);
   }
 
   /** Starts serving on storage that is already open; the server closes it when it stops. */
@@ -122,17 +139,21 @@ final class UsersServer {
   /** As {@link #start(Config, Storage, Duration)}, with a span per call traced by openTelemetry. */
   static UsersServer start(Config config, Storage storage, Duration healthCheckInterval,
       OpenTelemetry openTelemetry) {
-    return start(config, storage, healthCheckInterval, openTelemetry, server -> {});
+    return start(config, CompletableFuture.completedFuture(storage), healthCheckInterval, openTelemetry, server -> {});
   }
 
-  private static UsersServer start(Config config, Storage storage, Duration healthCheckInterval,
+  /**
+   * Binds the port with the users API answering UNAVAILABLE, waits for {@code opening}, then puts
+   * the API in place and reports it SERVING. Whatever fails, everything started is stopped, and
+   * storage closed, now or once it has opened.
+   */
+  private static UsersServer start(Config config, CompletableFuture<Storage> opening, Duration healthCheckInterval,
       OpenTelemetry openTelemetry, Consumer<UsersServer> onStarted) {
     Optional<Metrics> metrics;
     try {
       metrics = config.metricsPort().map(Metrics::start);
-      metrics.ifPresent(m -> storage.postgres().ifPresent(m::instrument));
     } catch (RuntimeException e) {
-      closeQuietly(storage);
+      opening.thenAccept(UsersServer::closeQuietly);
       throw e;
     }
     // Two threads: a health check blocked on a dead database must not delay deadline expiries.
@@ -141,24 +162,28 @@ final class UsersServer {
         .daemon(true)
         .factory());
     var eventLoops = EventLoops.start(config.eventLoopThreads());
+    Server server = null;
+    Optional<Server> probes = Optional.empty();
     try {
       var health = new HealthStatusManager();
+      health.setStatus(UserServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
       var watches = new HealthWatches();
       var callsInFlight = new CallsInFlight();
-      var server = buildServer(config, storage, health, watches, callsInFlight, scheduler, eventLoops, metrics,
-          openTelemetry).start();
-      Optional<Server> probes;
-      try {
-        probes = startProbes(config, health, eventLoops);
-      } catch (RuntimeException e) {
-        server.shutdownNow();
-        throw e;
-      }
+      var services = new MutableHandlerRegistry();
+      services.addService(StartingService.of(UserServiceGrpc.getServiceDescriptor(),
+          "users-service is starting: its storage is not open yet; retry shortly"));
+      var authentication = authentication(config, scheduler);
+      server = buildServer(config, services, health, watches, scheduler, eventLoops, metrics, openTelemetry).start();
+      probes = startProbes(config, health, eventLoops);
+      // Liveness: the process serves until it shuts down, whatever the database does, so that a
+      // liveness probe does not restart every replica during a database outage, or a migration.
+      health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+
+      var storage = awaitOpen(opening);
+      metrics.ifPresent(m -> storage.postgres().ifPresent(m::instrument));
+      services.addService(usersApi(config, storage, callsInFlight, authentication, scheduler, metrics));
       var started = new UsersServer(config, storage, server, probes, health, watches, callsInFlight, scheduler,
           eventLoops, metrics);
-      // Liveness: the process serves until it shuts down, whatever the database does, so that a
-      // liveness probe does not restart every replica during a database outage.
-      health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
       started.reportHealth();
       scheduler.scheduleWithFixedDelay(started::reportHealth,
           healthCheckInterval.toMillis(), healthCheckInterval.toMillis(), TimeUnit.MILLISECONDS);
@@ -167,24 +192,43 @@ final class UsersServer {
           server.getPort(), storage.description(), config.environment().name().toLowerCase(Locale.ROOT),
           config.tls().map(ReloadingTlsCredentials::describe).orElse("off"), reflectionEnabled(config) ? "on" : "off");
       return started;
-    } catch (IOException e) {
-      closeQuietly(storage);
+    } catch (IOException | RuntimeException e) {
+      if (server != null) {
+        server.shutdownNow();
+      }
+      probes.ifPresent(Server::shutdownNow);
+      opening.thenAccept(UsersServer::closeQuietly);
       scheduler.shutdownNow();
       eventLoops.close();
       metrics.ifPresent(Metrics::close);
-      throw new UncheckedIOException("cannot listen on port " + config.grpcPort() + ": " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      closeQuietly(storage);
-      scheduler.shutdownNow();
-      eventLoops.close();
-      metrics.ifPresent(Metrics::close);
+      if (e instanceof IOException bind) {
+        throw new UncheckedIOException("cannot listen on port " + config.grpcPort() + ": " + bind.getMessage(), bind);
+      }
+      throw (RuntimeException) e;
+    }
+  }
+
+  /** The storage {@code opening} gives, or the exception that opening it threw. */
+  private static Storage awaitOpen(CompletableFuture<Storage> opening) {
+    try {
+      return opening.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException failure) {
+        throw failure;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
       throw e;
     }
   }
 
-  private static Server buildServer(Config config, Storage storage, HealthStatusManager health,
-      HealthWatches watches, CallsInFlight callsInFlight, ScheduledExecutorService scheduler, EventLoops eventLoops,
-      Optional<Metrics> metrics, OpenTelemetry openTelemetry) throws IOException {
+  /**
+   * The users API over {@code storage}, with its interceptors, and the server's limit on calls in
+   * flight outside them.
+   */
+  private static ServerServiceDefinition usersApi(Config config, Storage storage, CallsInFlight callsInFlight,
+      AuthenticationInterceptor authentication, ScheduledExecutorService scheduler, Optional<Metrics> metrics) {
     var clock = Clock.systemUTC();
     var ids = new TimeOrderedUserIdGenerator();
     var users = storage.users();
@@ -196,13 +240,22 @@ final class UsersServer {
         new ListUsersService(users),
         new ImportUsersService(users, ids, clock),
         config.imports());
-
-    var limits = config.limits();
-    var usersApi = CallInterceptors.usersApi(RequestDecoding.guard(service), callsInFlight, authentication(config, scheduler),
+    var usersApi = CallInterceptors.usersApi(RequestDecoding.guard(service), callsInFlight, authentication,
         config.deadlines(), config.rateLimit(), config.imports(), scheduler);
+    return ServerInterceptors.intercept(metrics.map(m -> m.count(usersApi)).orElse(usersApi),
+        new InFlightLimitInterceptor(config.limits().maxUnaryCallsInFlight()));
+  }
+
+  /**
+   * The server, with health, reflection and the interceptors of every call; the users API is
+   * looked up in {@code services}, where it is put once its storage is open.
+   */
+  private static Server buildServer(Config config, MutableHandlerRegistry services, HealthStatusManager health,
+      HealthWatches watches, ScheduledExecutorService scheduler, EventLoops eventLoops, Optional<Metrics> metrics,
+      OpenTelemetry openTelemetry) {
+    var limits = config.limits();
     var builder = eventLoops.serve(NettyServerBuilder.forPort(config.grpcPort(), credentials(config, scheduler)))
-        .addService(ServerInterceptors.intercept(metrics.map(m -> m.count(usersApi)).orElse(usersApi),
-            new InFlightLimitInterceptor(limits.maxUnaryCallsInFlight())))
+        .fallbackHandlerRegistry(services)
         .addService(ServerInterceptors.intercept(RequestDecoding.guard(health.getHealthService()), watches))
         .maxInboundMessageSize(limits.maxInboundMessageBytes())
         // MetadataLimitInterceptor applies the real limit to each call; the transport's, far

@@ -15,6 +15,7 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.api.OpenTelemetry;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -50,7 +51,9 @@ class HealthTest {
   @AfterEach
   void stop() {
     channel.shutdownNow();
-    server.stop();
+    if (server != null) {
+      server.stop();
+    }
   }
 
   @Test
@@ -102,6 +105,65 @@ class HealthTest {
     var took = Duration.ofNanos(System.nanoTime() - started);
     System.out.printf("stop() with a 1500 ms drain returned after %d ms%n", took.toMillis());
     assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(1_500));
+  }
+
+  @Test
+  void whileStorageOpensTheProcessIsLiveAndTheUsersApiNotServingAndUnavailable() throws Exception {
+    int port = freePort();
+    var opening = new CompletableFuture<Storage>();
+    var starting = startOpening(port, opening);
+
+    assertThat(status(READINESS)).isEqualTo(ServingStatus.NOT_SERVING);
+    var lookup = UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+    var unknown = GetUserRequest.newBuilder().setId(UUID.randomUUID().toString()).build();
+    var refused = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+        () -> lookup.getUser(unknown));
+    assertThat(refused.getStatus().getCode()).as("retryable, unlike UNIMPLEMENTED").isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(refused.getStatus().getDescription()).contains("starting");
+    assertThat(starting).isNotDone();
+
+    opening.complete(new Storage(new InMemoryUserRepository(), () -> true, () -> {}, "opened late"));
+    server = starting.get(10, TimeUnit.SECONDS);
+    assertThat(status(READINESS)).isEqualTo(ServingStatus.SERVING);
+    assertThat(codeOf(() -> lookup.getUser(unknown))).isEqualTo(Status.Code.NOT_FOUND);
+  }
+
+  @Test
+  void storageThatFailsToOpenStopsStartUpWithItsFailureAndClosesThePort() throws Exception {
+    int port = freePort();
+    var opening = new CompletableFuture<Storage>();
+    var starting = startOpening(port, opening);
+
+    var failure = new IllegalStateException("cannot connect to PostgreSQL");
+    opening.completeExceptionally(failure);
+
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> starting.get(10, TimeUnit.SECONDS)))
+        .hasCause(failure);
+    try (var socket = new java.net.Socket()) {
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(
+          () -> socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1_000)))
+          .as("the port is closed again").isInstanceOf(java.net.ConnectException.class);
+    }
+  }
+
+  /**
+   * Starts the server on {@code port} with storage still {@code opening}, connects {@link #channel}
+   * and returns once liveness answers SERVING; the server is what the result completes with.
+   */
+  private CompletableFuture<UsersServer> startOpening(int port, CompletableFuture<Storage> opening) {
+    var config = Config.from(Map.of("USERS_GRPC_PORT", Integer.toString(port), "USERS_STORAGE", "memory"));
+    var starting = CompletableFuture.supplyAsync(() -> UsersServer.start(config, opening, OpenTelemetry.noop(), s -> {}));
+    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create()).build();
+    var live = HealthGrpc.newBlockingStub(channel).withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService(LIVENESS).build());
+    assertThat(live.getStatus()).isEqualTo(ServingStatus.SERVING);
+    return starting;
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
   }
 
   private ServingStatus status(String service) {

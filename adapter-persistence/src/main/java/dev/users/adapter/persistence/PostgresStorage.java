@@ -70,13 +70,18 @@ public final class PostgresStorage implements AutoCloseable {
     return open(settings, OpenTelemetry.noop());
   }
 
-  /** As {@link #open(PostgresSettings)}, with a span per SQL statement traced by openTelemetry. */
+  /**
+   * As {@link #open(PostgresSettings)}, with a span per SQL statement traced by openTelemetry.
+   *
+   * <p>The pool is made last: it starts filling itself at once, and its connections, each a new
+   * server process to start, would otherwise compete with the migration for the machine.
+   */
   public static PostgresStorage open(PostgresSettings settings, OpenTelemetry openTelemetry) {
+    checkConnection(requestConnections(settings), settings);
+    migrate(settings);
     var physical = new AbortableConnections(requestConnections(settings));
     var pool = new HikariDataSource(poolConfig(settings, physical));
     try {
-      checkConnection(pool, settings);
-      migrate(settings);
       return new PostgresStorage(pool, physical, settings, openTelemetry);
     } catch (RuntimeException e) {
       pool.close();
@@ -120,7 +125,7 @@ public final class PostgresStorage implements AutoCloseable {
     // A borrowed connection that has been idle is checked first; the check must fit within the
     // caller's wait for a connection.
     config.setValidationTimeout(Math.max(250, settings.connectionTimeout().toMillis() / 2));
-    // The pool starts without connecting; open() checks the connection itself, so that a dead
+    // The pool starts without connecting; open() checks a connection first, so that a dead
     // database yields one clear line rather than HikariCP's logged stack trace.
     config.setInitializationFailTimeout(-1);
     return config;
@@ -166,9 +171,9 @@ public final class PostgresStorage implements AutoCloseable {
     return source;
   }
 
-  private static void checkConnection(DataSource pool, PostgresSettings settings) {
+  private static void checkConnection(DataSource connections, PostgresSettings settings) {
     try {
-      pool.getConnection().close();
+      connections.getConnection().close();
     } catch (SQLException e) {
       throw new StorageStartupException(
           "cannot connect to PostgreSQL at " + settings.displayedUrl() + " as user " + settings.user() + ": "
