@@ -7,7 +7,6 @@ import dev.users.application.port.UserRepository;
 import io.opentelemetry.api.OpenTelemetry;
 import java.sql.SQLException;
 import java.time.Duration;
-import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.jdbi.v3.core.Jdbi;
@@ -73,11 +72,11 @@ public final class PostgresStorage implements AutoCloseable {
   /**
    * As {@link #open(PostgresSettings)}, with a span per SQL statement traced by openTelemetry.
    *
-   * <p>The pool is made last: it starts filling itself at once, and its connections, each a new
-   * server process to start, would otherwise compete with the migration for the machine.
+   * <p>The migration's connection is the first, and tells an unreachable database from a failed
+   * migration. The pool is made last: it starts filling itself at once, and its connections, each
+   * a new server process to start, would otherwise compete with the migration for the machine.
    */
   public static PostgresStorage open(PostgresSettings settings, OpenTelemetry openTelemetry) {
-    checkConnection(requestConnections(settings), settings);
     migrate(settings);
     var physical = new AbortableConnections(requestConnections(settings));
     var pool = new HikariDataSource(poolConfig(settings, physical));
@@ -171,17 +170,6 @@ public final class PostgresStorage implements AutoCloseable {
     return source;
   }
 
-  private static void checkConnection(DataSource connections, PostgresSettings settings) {
-    try {
-      connections.getConnection().close();
-    } catch (SQLException e) {
-      throw new StorageStartupException(
-          "cannot connect to PostgreSQL at " + settings.displayedUrl() + " as user " + settings.user() + ": "
-              + reason(e),
-          e);
-    }
-  }
-
   private static void migrate(PostgresSettings settings) {
     try {
       Flyway.configure()
@@ -196,11 +184,32 @@ public final class PostgresStorage implements AutoCloseable {
           .load()
           .migrate();
     } catch (FlywayException e) {
+      if (isConnectionFailure(e)) {
+        throw new StorageStartupException(
+            "cannot connect to PostgreSQL at " + settings.displayedUrl() + " as user " + settings.user() + ": "
+                + reason(e),
+            e);
+      }
       throw new StorageStartupException(
           "cannot migrate schema " + settings.schema() + " of PostgreSQL at " + settings.displayedUrl() + ": "
               + reason(e),
           e);
     }
+  }
+
+  /**
+   * Whether the migration failed for want of a connection: the server unreachable (SQLState class
+   * 08), the login refused (class 28), or the database missing (3D000). The migration's connection
+   * is the first start-up makes, so it is also the check that the database can be reached.
+   */
+  private static boolean isConnectionFailure(Throwable failure) {
+    for (var cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof SQLException sql && sql.getSQLState() != null) {
+        var state = sql.getSQLState();
+        return state.startsWith("08") || state.startsWith("28") || state.equals("3D000");
+      }
+    }
+    return false;
   }
 
   /** The innermost message, on one line: it says what actually went wrong. */

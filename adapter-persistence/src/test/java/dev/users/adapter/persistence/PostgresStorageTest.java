@@ -55,6 +55,21 @@ class PostgresStorageTest {
   }
 
   @Test
+  void aMissingDatabaseIsAFailureToConnectNotToMigrate() {
+    var database = PostgresTestDatabase.get();
+    var url = database.jdbcUrl().replaceFirst("/[^/?]+$", "/no_such_database_here");
+    var settings = new PostgresSettings(url, database.user(), database.password(), "users", 2,
+        Duration.ofSeconds(1), Duration.ofSeconds(5));
+
+    var failure = catchStartupFailure(() -> PostgresStorage.open(settings));
+
+    assertThat(failure.getMessage())
+        .startsWith("cannot connect to PostgreSQL at " + url + " as user " + database.user() + ": ")
+        .contains("no_such_database_here")
+        .doesNotContain("\n");
+  }
+
+  @Test
   void reportsAFailedMigrationInOneLine() throws SQLException {
     var database = PostgresTestDatabase.get();
     schema = database.newSchemaName();
