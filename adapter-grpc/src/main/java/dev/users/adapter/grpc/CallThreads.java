@@ -4,8 +4,10 @@ import dev.users.api.v1.UserServiceGrpc;
 import io.grpc.Metadata;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerCall;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.ServerCallExecutorSupplier;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -19,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>GetUser, whose handler never blocks, runs in the transport's thread (the Netty event loop
  *       that read its frames), saving the hand-over to another thread and back for every call. It
  *       may only compute and hand work on there, as it does: its lookup answers through a stage
- *       that storage completes in a thread of its own.
+ *       that storage completes in a thread of its own. Health's Check and Watch, which answer
+ *       from memory, run there too: probes cost the least, and during start-up, while storage
+ *       opens, they do not wait for threads that start-up keeps busy.
  *   <li>ListUsers runs on a few platform threads, at most {@code listingThreads}. A listing reads
  *       storage in long stretches, a socket read after another; on a platform thread the kernel
  *       wakes the reader when the database's rows arrive, where a virtual thread's read goes
@@ -35,7 +39,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CallThreads implements ServerCallExecutorSupplier {
 
-  private static final String GET_USER = UserServiceGrpc.getGetUserMethod().getFullMethodName();
+  /** Methods whose handlers never block, run in the transport's thread. */
+  private static final Set<String> IN_TRANSPORT = Set.of(
+      UserServiceGrpc.getGetUserMethod().getFullMethodName(),
+      HealthGrpc.getCheckMethod().getFullMethodName(),
+      HealthGrpc.getWatchMethod().getFullMethodName());
   private static final String LIST_USERS = UserServiceGrpc.getListUsersMethod().getFullMethodName();
 
   /** How long a listing thread with nothing to do stays for the next callback. */
@@ -61,11 +69,11 @@ public final class CallThreads implements ServerCallExecutorSupplier {
     server.directExecutor().callExecutor(new CallThreads(blocking, listings));
   }
 
-  /** Null, for the server's default (the transport's thread), for GetUser. */
+  /** Null, for the server's default (the transport's thread), for GetUser and health. */
   @Override
   public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
     var method = call.getMethodDescriptor().getFullMethodName();
-    if (method.equals(GET_USER)) {
+    if (IN_TRANSPORT.contains(method)) {
       return null;
     }
     return method.equals(LIST_USERS) ? listings : blocking;

@@ -13,6 +13,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,6 +31,7 @@ class CallThreadsTest {
   private final AtomicReference<String> getUserThread = new AtomicReference<>();
   private final AtomicReference<String> createUserThread = new AtomicReference<>();
   private final AtomicReference<String> listUsersThread = new AtomicReference<>();
+  private final AtomicReference<String> healthThread = new AtomicReference<>();
   private Server server;
   private ManagedChannel channel;
 
@@ -39,7 +43,8 @@ class CallThreadsTest {
   }
 
   @Test
-  void getUserRunsInTheTransportsThreadListUsersOnListingThreadsAndTheRestOnTheBlockingExecutor() throws Exception {
+  void getUserAndHealthRunInTheTransportsThreadListUsersOnListingThreadsAndTheRestOnTheBlockingExecutor()
+      throws Exception {
     var name = InProcessServerBuilder.generateName();
     var builder = InProcessServerBuilder.forName(name).addService(new UserServiceGrpc.UserServiceImplBase() {
       @Override
@@ -62,17 +67,27 @@ class CallThreadsTest {
         responses.onCompleted();
       }
     });
+    builder.addService(new HealthGrpc.HealthImplBase() {
+      @Override
+      public void check(HealthCheckRequest request, StreamObserver<HealthCheckResponse> responses) {
+        healthThread.set(Thread.currentThread().getName());
+        responses.onNext(HealthCheckResponse.getDefaultInstance());
+        responses.onCompleted();
+      }
+    });
     CallThreads.installOn(builder, blocking, 2);
     server = builder.build().start();
     channel = InProcessChannelBuilder.forName(name).build();
     var stub = UserServiceGrpc.newBlockingStub(channel);
 
     stub.getUser(GetUserRequest.getDefaultInstance());
+    HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance());
     stub.createUser(CreateUserRequest.getDefaultInstance());
     stub.listUsers(ListUsersRequest.getDefaultInstance()).forEachRemaining(response -> { });
 
     // The in-process transport delivers a call in the thread that starts it: the caller's.
     assertThat(getUserThread.get()).isEqualTo(Thread.currentThread().getName());
+    assertThat(healthThread.get()).isEqualTo(Thread.currentThread().getName());
     assertThat(createUserThread.get()).startsWith("blocking-");
     assertThat(listUsersThread.get()).startsWith("users-listing-");
   }
