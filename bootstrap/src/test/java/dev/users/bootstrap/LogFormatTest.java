@@ -9,6 +9,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -68,16 +70,53 @@ class LogFormatTest {
     assertThat(lines.get(1)).endsWith(" access req-1 - users.v1.UserService/GetUser OK 7 ms");
   }
 
-  /** Logs an application line and an access line, as the service does, in {@code format}. */
-  private List<String> linesWritten(String format) throws Exception {
-    var out = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+  @Test
+  void accessLinesReachStdoutWithoutWaitingForMoreAndManyTakeFewerWrites() throws Exception {
+    var writes = new AtomicInteger();
+    var out = new ByteArrayOutputStream() {
+      @Override
+      public synchronized void write(byte[] bytes, int offset, int length) {
+        writes.incrementAndGet();
+        super.write(bytes, offset, length);
+      }
+    };
+    configure(new PrintStream(out, true, StandardCharsets.UTF_8), "text");
+    var access = LoggerFactory.getLogger("access");
+
+    access.info("users.v1.UserService/GetUser OK 1 ms");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (out.toString(StandardCharsets.UTF_8).isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).as("a lone line is written at once, not held in a buffer")
+        .endsWith("users.v1.UserService/GetUser OK 1 ms\n");
+
+    writes.set(0);
+    int lines = 2_000;
+    for (int i = 0; i < lines; i++) {
+      access.info("users.v1.UserService/GetUser OK {} ms", i);
+    }
+    Logging.stop();
+    assertThat(out.toString(StandardCharsets.UTF_8).lines()).hasSize(lines + 1);
+    System.out.printf("%d access lines took %d writes to stdout%n", lines, writes.get());
+    assertThat(writes.get()).as("lines queued together are written together").isLessThan(lines / 2);
+  }
+
+  /** Points System.out at {@code stdout} and configures logging with the production logback.xml. */
+  private void configure(PrintStream stdout, String format) throws Exception {
+    System.setOut(stdout);
     context.reset();
     context.putProperty("USERS_LOG_FORMAT", format);
     context.putProperty("USERS_LOG_LEVEL", "INFO");
     var configurator = new JoranConfigurator();
     configurator.setContext(context);
     configurator.doConfigure(UsersServer.class.getResource("/logback.xml"));
+  }
+
+  /** Logs an application line and an access line, as the service does, in {@code format}. */
+  private List<String> linesWritten(String format) throws Exception {
+    var out = new ByteArrayOutputStream();
+    configure(new PrintStream(out, true, StandardCharsets.UTF_8), format);
 
     MDC.put("request_id", "req-1");
     try {
