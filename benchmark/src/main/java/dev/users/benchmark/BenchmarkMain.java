@@ -253,7 +253,13 @@ public final class BenchmarkMain {
               .setDisplayName("Load User " + n).build();
         });
         warmUp("CreateUser 64", createUser);
-        var create = print("once", "CreateUser 64", createUser.run(CONNECTIONS, CALLS_PER_CONNECTION, settings.seconds()));
+        // As many phases as GetUser has rounds, and their median: one phase of 10 s gave 70 to 92 us
+        // per call for the same tree on this machine.
+        var creates = new ArrayList<Measured>();
+        for (int r = 1; r <= settings.rounds(); r++) {
+          creates.add(print("round " + r + "/" + settings.rounds(), "CreateUser 64",
+              createUser.run(CONNECTIONS, CALLS_PER_CONNECTION, settings.seconds())));
+        }
 
         var bulk = new Bulk(service, toService, database == null ? null : new CopyCeilings(database, SCHEMA),
             postgresCpu, settings.users(), settings.rounds(), run, target).execute();
@@ -263,7 +269,7 @@ public final class BenchmarkMain {
             .filter(option -> option.startsWith("-Xmx") || option.startsWith("-XX:MaxHeapSize")
                 || option.startsWith("-XX:MaxRAMPercentage"))
             .toList();
-        summarise(rounds, create, bulk, startMedian, idleMib, busyMib,
+        summarise(rounds, creates, bulk, startMedian, idleMib, busyMib,
             heapOptions.isEmpty() ? "no heap limit given" : String.join(" ", heapOptions));
         if (failedCalls.get() > 0) {
           System.out.printf("FAILED: %,d calls failed%n", failedCalls.get());
@@ -340,7 +346,7 @@ public final class BenchmarkMain {
       return measured;
     }
 
-    private void summarise(List<Round> rounds, Measured create, Bulk.Result bulk, double startMedian, double idleMib,
+    private void summarise(List<Round> rounds, List<Measured> creates, Bulk.Result bulk, double startMedian, double idleMib,
         double busyMib, String heapLimit) {
       double raw64 = Stats.median(rounds, round -> round.raw64().loop().callsPerSecond());
       double pg64 = pgbench == null ? Double.NaN : Stats.median(rounds, round -> round.pg64().tps());
@@ -368,8 +374,9 @@ public final class BenchmarkMain {
       Report.line("median" + n, "GetUser 1 p50 %.3f ms; bound: raw p50 %.3f + pgbench -c 1 latency %.3f + 0.100 ="
           + " %.3f ms (ratio %.2f, target <= 1)", get1, raw1, pg1, bound1, get1 / bound1);
       Report.line("service heap limit", "%s (the launcher's JVM options)", heapLimit);
-      Report.line("CreateUser vs GetUser", "server CPU %.1f us/call = %.2f x GetUser's %.1f (target <= 2)",
-          create.serverMicrosPerCall(), create.serverMicrosPerCall() / serverCpu, serverCpu);
+      double createCpu = Stats.median(creates, Measured::serverMicrosPerCall);
+      Report.line("CreateUser vs GetUser", "server CPU %.1f us/call%s = %.2f x GetUser's %.1f (target <= 2)",
+          createCpu, n, createCpu / serverCpu, serverCpu);
 
       report.target("GetUser 64 calls/s / H", String.format(Locale.ROOT, "%,.0f/s", get64),
           String.format(Locale.ROOT, "H %,.0f/s", h), get64 / h, Report.Goal.AT_LEAST, 0.8);
@@ -378,8 +385,8 @@ public final class BenchmarkMain {
       report.target("GetUser 64 PostgreSQL CPU/call", us(pgCpu) + " (all " + us(pgCpuAll) + ")", "25 us", pgCpu / 25,
           Report.Goal.AT_MOST, 1);
       report.target("GetUser 1 p50", ms(get1), "raw+pgbench+0.1 " + ms(bound1), get1 / bound1, Report.Goal.AT_MOST, 1);
-      report.target("CreateUser 64 server CPU/call", us(create.serverMicrosPerCall()), "2 x " + us(serverCpu),
-          create.serverMicrosPerCall() / (2 * serverCpu), Report.Goal.AT_MOST, 1);
+      report.target("CreateUser 64 server CPU/call", us(createCpu), "2 x " + us(serverCpu),
+          createCpu / (2 * serverCpu), Report.Goal.AT_MOST, 1);
       report.target("ImportUsers / COPY in", String.format(Locale.ROOT, "%,.0f/s", bulk.importPerSecond()),
           String.format(Locale.ROOT, "%,.0f/s", bulk.copyInPerSecond()),
           bulk.importPerSecond() / bulk.copyInPerSecond(), Report.Goal.AT_LEAST, 0.7);
