@@ -124,8 +124,8 @@ public final class PostgresStorage implements AutoCloseable {
     // A borrowed connection that has been idle is checked first; the check must fit within the
     // caller's wait for a connection.
     config.setValidationTimeout(Math.max(250, settings.connectionTimeout().toMillis() / 2));
-    // The pool starts without connecting; open() checks a connection first, so that a dead
-    // database yields one clear line rather than HikariCP's logged stack trace.
+    // The pool starts without connecting; open() has connected for the migration first, so that a
+    // dead database yields one clear line rather than HikariCP's logged stack trace.
     config.setInitializationFailTimeout(-1);
     return config;
   }
