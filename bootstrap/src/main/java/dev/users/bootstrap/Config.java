@@ -38,11 +38,21 @@ record Config(
     ImportLimits imports,
     Auth auth,
     Optional<Integer> healthPort,
-    Optional<Integer> metricsPort) {
+    Optional<Integer> metricsPort,
+    Logs logs) {
 
   enum StorageKind { POSTGRES, MEMORY }
 
   enum Environment { DEVELOPMENT, PRODUCTION }
+
+  /** How the service logs: see {@link Logging}. */
+  record Logs(LogFormat format, LogLevel level) {}
+
+  /** One line of text per event, or one JSON object per line. */
+  enum LogFormat { TEXT, JSON }
+
+  /** The root logger's level; a few libraries keep their own (see {@link Logging}). */
+  enum LogLevel { TRACE, DEBUG, INFO, WARN, ERROR, OFF }
 
   /**
    * The server's certificate chain and private key, and which client certificates it asks for;
@@ -144,6 +154,7 @@ record Config(
       Map.entry("USERS_AUTH_AUDIENCE", ""),
       Map.entry("USERS_AUTH_JWKS_RELOAD_INTERVAL", "1m"),
       Map.entry("USERS_LOG_FORMAT", "text"),
+      Map.entry("USERS_LOG_LEVEL", "info"),
       // Empty: health is served on the gRPC port only.
       Map.entry("USERS_HEALTH_PORT", ""),
       // Empty: no metrics endpoint.
@@ -175,8 +186,6 @@ record Config(
         read.duration("USERS_DB_CONNECTION_TIMEOUT", Duration.ofMillis(250), Duration.ofMinutes(1)),
         read.duration("USERS_DB_STATEMENT_TIMEOUT", Duration.ofMillis(100), Duration.ofHours(1)));
     var environment = read.choice("USERS_ENV", Environment.class);
-    // Only validated: logback.xml has already applied it (see LogFormat).
-    read.choice("USERS_LOG_FORMAT", LogFormat.Kind.class);
     return new Config(
         read.integer("USERS_GRPC_PORT", 0, 65_535),
         read.choice("USERS_STORAGE", StorageKind.class),
@@ -208,7 +217,8 @@ record Config(
             read.duration("USERS_IMPORT_MAX_DURATION", Duration.ofSeconds(1), Duration.ofDays(1))),
         read.auth(environment),
         read.optionalInteger("USERS_HEALTH_PORT", 0, 65_535),
-        read.optionalInteger("USERS_METRICS_PORT", 0, 65_535));
+        read.optionalInteger("USERS_METRICS_PORT", 0, 65_535),
+        new Logs(read.choice("USERS_LOG_FORMAT", LogFormat.class), read.choice("USERS_LOG_LEVEL", LogLevel.class)));
   }
 
   /** Reads one variable at a time, so that every error names the variable it is about. */
@@ -293,7 +303,8 @@ record Config(
       var names = java.util.Arrays.stream(type.getEnumConstants())
           .map(e -> e.name().toLowerCase(Locale.ROOT))
           .toList();
-      return parse(name, "one of " + String.join(", ", names), text -> names.contains(text)
+      // In any case: USERS_LOG_LEVEL=INFO reads as logback's own levels are written.
+      return parse(name, "one of " + String.join(", ", names), text -> names.contains(text.toLowerCase(Locale.ROOT))
           ? Enum.valueOf(type, text.toUpperCase(Locale.ROOT))
           : null);
     }

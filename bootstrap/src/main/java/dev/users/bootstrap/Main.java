@@ -3,6 +3,7 @@ package dev.users.bootstrap;
 import dev.users.adapter.persistence.StorageStartupException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -29,6 +30,8 @@ public final class Main {
     SLF4JBridgeHandler.install();
 
     if (args.length == 1 && args[0].equals(AotTraining.ARGUMENT)) {
+      // The service's logging as it runs by default, so that the cache holds its classes.
+      Logging.configure(Config.from(Map.of()).logs());
       AotTraining.run(System.getenv());
       // grpc-java's and HikariCP's threads may outlive their owners by a moment; the JVM writes the
       // AOT cache as it exits.
@@ -50,6 +53,8 @@ public final class Main {
       System.exit(2);
       return;
     }
+    // Before any line is logged. Until here, nothing logs: a bad setting is one line on stderr.
+    Logging.configure(config.logs());
 
     // The JVM's own handling of SIGTERM and SIGINT runs the shutdown hooks and then exits with
     // 128 + the signal, whatever they do; only replacing its handler lets a clean shutdown end

@@ -55,6 +55,7 @@ class ConfigTest {
     assertThat(config.limits().maxUnaryCallsInFlight()).isEqualTo(256);
     assertThat(config.rateLimit()).isEmpty();
     assertThat(config.metricsPort()).isEmpty();
+    assertThat(config.logs()).isEqualTo(new Config.Logs(Config.LogFormat.TEXT, Config.LogLevel.INFO));
   }
 
   @Test
@@ -72,7 +73,10 @@ class ConfigTest {
         Map.entry("USERS_MAX_CONNECTION_AGE", "1h"),
         Map.entry("USERS_AUTH", "none"),
         Map.entry("USERS_ALLOW_PLAINTEXT", "true"),
-        Map.entry("USERS_METRICS_PORT", "9464")));
+        Map.entry("USERS_METRICS_PORT", "9464"),
+        Map.entry("USERS_LOG_FORMAT", "json"),
+        // Choices are read in any case, as logback writes its levels.
+        Map.entry("USERS_LOG_LEVEL", "DEBUG")));
 
     assertThat(config.grpcPort()).isZero();
     assertThat(config.storage()).isEqualTo(Config.StorageKind.MEMORY);
@@ -85,6 +89,7 @@ class ConfigTest {
     assertThat(config.postgres().maxPoolSize()).isEqualTo(20);
     assertThat(config.limits().maxConnectionAge()).isEqualTo(Duration.ofHours(1));
     assertThat(config.metricsPort()).contains(9464);
+    assertThat(config.logs()).isEqualTo(new Config.Logs(Config.LogFormat.JSON, Config.LogLevel.DEBUG));
   }
 
   @Test
@@ -188,6 +193,7 @@ class ConfigTest {
       "USERS_ALLOW_PLAINTEXT|yes|USERS_ALLOW_PLAINTEXT must be true or false, got \"yes\"",
       "USERS_AUTH|oauth|USERS_AUTH must be one of none, jwt, got \"oauth\"",
       "USERS_LOG_FORMAT|logfmt|USERS_LOG_FORMAT must be one of text, json, got \"logfmt\"",
+      "USERS_LOG_LEVEL|verbose|USERS_LOG_LEVEL must be one of trace, debug, info, warn, error, off, got \"verbose\"",
       "USERS_HEALTH_PORT|http|USERS_HEALTH_PORT must be an integer from 0 to 65535, got \"http\"",
       "USERS_METRICS_PORT|65536|USERS_METRICS_PORT must be an integer from 0 to 65535, got \"65536\"",
   })

@@ -1,10 +1,15 @@
 package dev.users.bootstrap;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
+import ch.qos.logback.classic.ClassicConstants;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.util.ContextInitializer;
+import ch.qos.logback.core.read.ListAppender;
+import dev.users.bootstrap.Config.LogFormat;
+import dev.users.bootstrap.Config.LogLevel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +23,7 @@ import org.slf4j.MDC;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
-/** What the production logback.xml writes on stdout for each USERS_LOG_FORMAT. */
+/** What the service's logging writes on stdout for each USERS_LOG_FORMAT and USERS_LOG_LEVEL. */
 class LogFormatTest {
 
   private final PrintStream stdout = System.out;
@@ -33,7 +38,7 @@ class LogFormatTest {
 
   @Test
   void jsonIsOneObjectPerLineWithTheRequestIdAndTheAccessFields() throws Exception {
-    var lines = linesWritten("json");
+    var lines = linesWritten(LogFormat.JSON);
 
     assertThat(lines).hasSize(2);
     var mapper = new ObjectMapper();
@@ -55,7 +60,7 @@ class LogFormatTest {
 
   @Test
   void textKeepsTheAccessLineAsItWas() throws Exception {
-    var lines = linesWritten("text");
+    var lines = linesWritten(LogFormat.TEXT);
 
     assertThat(lines).hasSize(2);
     assertThat(lines.get(0)).endsWith(" dev.users.bootstrap.UsersServer req-1 - storage unavailable");
@@ -63,11 +68,38 @@ class LogFormatTest {
   }
 
   @Test
-  void anUnknownFormatWritesTextSoThatTheConfigurationErrorIsReadable() throws Exception {
-    var lines = linesWritten("xml");
+  void theLevelHoldsTheServiceWhileLibrariesKeepTheirOwn() throws Exception {
+    var out = new ByteArrayOutputStream();
+    configure(new PrintStream(out, true, StandardCharsets.UTF_8), LogFormat.TEXT, LogLevel.WARN);
 
-    assertThat(lines).hasSize(2);
-    assertThat(lines.get(1)).endsWith(" access req-1 - users.v1.UserService/GetUser OK 7 ms");
+    LoggerFactory.getLogger(UsersServer.class).info("users-service listening");
+    LoggerFactory.getLogger(UsersServer.class).warn("storage unavailable");
+    assertThat(context.getLogger("org.postgresql").getEffectiveLevel()).hasToString("INFO");
+    assertThat(context.getLogger("io.grpc.netty.shaded.io.netty.handler.codec.http2").getEffectiveLevel())
+        .hasToString("WARN");
+    Logging.stop();
+
+    assertThat(out.toString(StandardCharsets.UTF_8).lines()).singleElement(as(STRING))
+        .endsWith(" dev.users.bootstrap.UsersServer  - storage unavailable");
+  }
+
+  @Test
+  void aConfigurationFileOfOnesOwnReplacesTheService() throws Exception {
+    var own = new ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    own.setContext(context);
+    own.start();
+    context.reset();
+    context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).addAppender(own);
+    System.setProperty(ClassicConstants.CONFIG_FILE_PROPERTY, "own-logback.xml");
+    try {
+      Logging.configure(new Config.Logs(LogFormat.JSON, LogLevel.INFO));
+    } finally {
+      System.clearProperty(ClassicConstants.CONFIG_FILE_PROPERTY);
+    }
+
+    LoggerFactory.getLogger(UsersServer.class).warn("storage unavailable");
+    assertThat(own.list).singleElement().extracting(event -> event.getFormattedMessage())
+        .isEqualTo("storage unavailable");
   }
 
   @Test
@@ -80,7 +112,7 @@ class LogFormatTest {
         super.write(bytes, offset, length);
       }
     };
-    configure(new PrintStream(out, true, StandardCharsets.UTF_8), "text");
+    configure(new PrintStream(out, true, StandardCharsets.UTF_8), LogFormat.TEXT, LogLevel.INFO);
     var access = LoggerFactory.getLogger("access");
 
     access.info("users.v1.UserService/GetUser OK 1 ms");
@@ -102,21 +134,16 @@ class LogFormatTest {
     assertThat(writes.get()).as("lines queued together are written together").isLessThan(lines / 2);
   }
 
-  /** Points System.out at {@code stdout} and configures logging with the production logback.xml. */
-  private void configure(PrintStream stdout, String format) throws Exception {
+  /** Points System.out at {@code stdout} and configures logging as the service does. */
+  private void configure(PrintStream stdout, LogFormat format, LogLevel level) {
     System.setOut(stdout);
-    context.reset();
-    context.putProperty("USERS_LOG_FORMAT", format);
-    context.putProperty("USERS_LOG_LEVEL", "INFO");
-    var configurator = new JoranConfigurator();
-    configurator.setContext(context);
-    configurator.doConfigure(UsersServer.class.getResource("/logback.xml"));
+    Logging.configure(new Config.Logs(format, level));
   }
 
   /** Logs an application line and an access line, as the service does, in {@code format}. */
-  private List<String> linesWritten(String format) throws Exception {
+  private List<String> linesWritten(LogFormat format) throws Exception {
     var out = new ByteArrayOutputStream();
-    configure(new PrintStream(out, true, StandardCharsets.UTF_8), format);
+    configure(new PrintStream(out, true, StandardCharsets.UTF_8), format, LogLevel.INFO);
 
     MDC.put("request_id", "req-1");
     try {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.classic.util.ContextInitializer;
@@ -278,16 +277,12 @@ class LogsKeepNoPersonalDataTest {
   }
 
   /**
-   * The production logback.xml at TRACE, every event collected; java.util.logging bridged to it
+   * The service's logging at TRACE, every event collected; java.util.logging bridged to it
    * and opened to every level, so that no library's fine-grained logging escapes the check.
    */
   private void logAtEveryLevelAsInProduction() throws Exception {
     var context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    context.reset();
-    context.putProperty("USERS_LOG_LEVEL", "TRACE");
-    var configurator = new JoranConfigurator();
-    configurator.setContext(context);
-    configurator.doConfigure(UsersServer.class.getResource("/logback.xml"));
+    Logging.configure(new Config.Logs(Config.LogFormat.TEXT, Config.LogLevel.TRACE));
     var capture = new AppenderBase<ILoggingEvent>() {
       @Override
       protected void append(ILoggingEvent event) {
@@ -299,7 +294,7 @@ class LogsKeepNoPersonalDataTest {
     capture.start();
     var root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     assertThat(root.getLevel()).isEqualTo(Level.TRACE);
-    // The root's appender and the access log's own, in the order logback.xml gives them.
+    // The root's appender and the access log's own, as Logging sets them up.
     for (var logger : List.of(root, context.getLogger("access"))) {
       assertThat(logger.iteratorForAppenders().hasNext()).as("%s has an appender", logger.getName()).isTrue();
       logger.detachAndStopAllAppenders();
