@@ -18,6 +18,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -42,6 +43,10 @@ final class AotTrainingClient {
   private AotTrainingClient() {}
 
   public static void main(String[] args) {
+    // The service's logging as it runs by default, Netty held at WARN: with none, logback's
+    // fallback logs the client's Netty at DEBUG on standard output, where a line written by one of
+    // its threads as the channel closes could land after the count.
+    Logging.configure(Config.from(Map.of()).logs());
     try {
       System.out.println(exercise(Integer.parseInt(args[0])));
     } catch (IllegalStateException | StatusRuntimeException e) {
