@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.users.adapter.persistence.PostgresTestDatabase;
 import dev.users.api.v1.CreateUserRequest;
+import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.UserServiceGrpc;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -109,6 +110,28 @@ class TracingTest {
         .containsEntry("trace_id", TRACE_ID)
         .containsEntry("span_id", serverSpan.getSpanId())
         .containsKey("request_id"));
+  }
+
+  @Test
+  void aLoneGetUsersLookupIsAChildOfItsServerSpanThoughAStorageThreadRunsIt() throws Exception {
+    start(sdk);
+    var stub = UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+    var id = stub.createUser(CreateUserRequest.newBuilder().setEmail("read@example.com").setDisplayName("Read").build())
+        .getUser().getId();
+    awaitServerSpan();
+    spans.reset();
+
+    var headers = new Metadata();
+    headers.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER),
+        "00-" + TRACE_ID + "-" + CLIENT_SPAN_ID + "-01");
+    stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+        .getUser(GetUserRequest.newBuilder().setId(id).build());
+
+    var serverSpan = awaitServerSpan();
+    assertThat(serverSpan.getName()).isEqualTo("users.v1.UserService/GetUser");
+    assertThat(spans.getFinishedSpanItems()).filteredOn(span -> span.getName().startsWith("jdbi."))
+        .isNotEmpty()
+        .allSatisfy(statement -> assertThat(statement.getParentSpanId()).isEqualTo(serverSpan.getSpanId()));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.users.adapter.persistence;
 
 import dev.users.application.port.CallScope;
+import io.opentelemetry.context.Context;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -38,8 +39,9 @@ import java.util.function.Supplier;
  * which was most of a lookup's cost. {@link #apply} is the blocking form, for callers that have
  * nothing else to do.
  *
- * <p>A batch of one runs in its caller's {@link CallScope}, as a direct statement would. A batch of
- * several runs in a scope of its own, cancelled once every one of its callers is over, so that
+ * <p>A batch of one runs in its caller's {@link CallScope} and OpenTelemetry {@link Context}, as a
+ * direct statement would: its statement is a child of the call's span. A batch of several runs in
+ * the root context, its statement no call's child, and in a scope of its own, cancelled once every one of its callers is over, so that
  * one caller going away never stops the statement the others wait for. An item whose call ends
  * while it waits is completed at once with its {@link
  * dev.users.application.port.CallCancelledException}, and any item whose call is over when its
@@ -226,7 +228,9 @@ final class Coalescer<T, R> {
 
   private List<R> runAlone(Item<T, R> item) {
     var value = item.value;
-    return item.scope.call(() -> runAll.apply(List.of(value)));
+    try (var traced = item.context.makeCurrent()) {
+      return item.scope.call(() -> runAll.apply(List.of(value)));
+    }
   }
 
   private List<R> runShared(List<Item<T, R>> batch) {
@@ -243,7 +247,9 @@ final class Coalescer<T, R> {
     try {
       var values = new ArrayList<T>(batch.size());
       batch.forEach(item -> values.add(item.value));
-      return shared.call(() -> runAll.apply(values));
+      try (var untraced = Context.root().makeCurrent()) {
+        return shared.call(() -> runAll.apply(values));
+      }
     } finally {
       registrations.forEach(CallScope.Registration::remove);
     }
@@ -318,6 +324,7 @@ final class Coalescer<T, R> {
 
     final T value;
     final CallScope scope;
+    final Context context = Context.current();
     final CompletableFuture<Optional<R>> future = new CompletableFuture<>();
     final long queuedAtNanos = System.nanoTime();
     /** Set by the caller's thread once queued; null for an item run at once. */
