@@ -56,7 +56,8 @@ public final class UseCaseFixture {
 
   /** Registers a user through the real use case, as a test's starting point. */
   public User registered(String email, String displayName) {
-    return new RegisterUserService(users, ids, clock).register(ADMIN, RegisterUserCommand.of(email, displayName, ""));
+    return new RegisterUserService(users, ids, clock).register(ADMIN, RegisterUserCommand.of(email, displayName, ""))
+        .toCompletableFuture().join();
   }
 
   private static final class SteppingClock extends Clock {

@@ -18,12 +18,13 @@ import java.util.concurrent.TimeUnit;
  * it.
  *
  * <ul>
- *   <li>GetUser, whose handler never blocks, runs in the transport's thread (the Netty event loop
- *       that read its frames), saving the hand-over to another thread and back for every call. It
- *       may only compute and hand work on there, as it does: its lookup answers through a stage
- *       that storage completes in a thread of its own. Health's Check and Watch, which answer
- *       from memory, run there too: probes cost the least, and during start-up, while storage
- *       opens, they do not wait for threads that start-up keeps busy.
+ *   <li>GetUser and CreateUser, whose handlers never block, run in the transport's thread (the
+ *       Netty event loop that read their frames), saving the hand-over to another thread and back
+ *       for every call. They may only compute and hand work on there, as they do: the lookup, or
+ *       the insert, answers through a stage that storage completes in a thread of its own. Health's
+ *       Check and Watch, which answer from memory, run there too: probes cost the least, and
+ *       during start-up, while storage opens, they do not wait for threads that start-up keeps
+ *       busy.
  *   <li>ListUsers runs on a few platform threads, at most {@code listingThreads}. A listing reads
  *       storage in long stretches, a socket read after another; on a platform thread the kernel
  *       wakes the reader when the database's rows arrive, where a virtual thread's read goes
@@ -42,6 +43,7 @@ public final class CallThreads implements ServerCallExecutorSupplier {
   /** Methods whose handlers never block, run in the transport's thread. */
   private static final Set<String> IN_TRANSPORT = Set.of(
       UserServiceGrpc.getGetUserMethod().getFullMethodName(),
+      UserServiceGrpc.getCreateUserMethod().getFullMethodName(),
       HealthGrpc.getCheckMethod().getFullMethodName(),
       HealthGrpc.getWatchMethod().getFullMethodName());
   private static final String LIST_USERS = UserServiceGrpc.getListUsersMethod().getFullMethodName();
@@ -58,7 +60,7 @@ public final class CallThreads implements ServerCallExecutorSupplier {
   }
 
   /**
-   * Runs GetUser in the transport's threads, ListUsers on at most {@code listingThreads} platform
+   * Runs GetUser and CreateUser in the transport's threads, ListUsers on at most {@code listingThreads} platform
    * threads of its own (made when needed, gone after 30 s idle, so there is nothing to shut down),
    * and every other call on {@code blocking}.
    */
@@ -69,7 +71,7 @@ public final class CallThreads implements ServerCallExecutorSupplier {
     server.directExecutor().callExecutor(new CallThreads(blocking, listings));
   }
 
-  /** Null, for the server's default (the transport's thread), for GetUser and health. */
+  /** Null, for the server's default (the transport's thread), for GetUser, CreateUser and health. */
   @Override
   public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
     var method = call.getMethodDescriptor().getFullMethodName();

@@ -80,11 +80,10 @@ public final class UserGrpcService implements UserServiceGrpc.AsyncService, Bind
 
   @Override
   public void createUser(CreateUserRequest request, StreamObserver<CreateUserResponse> responses) {
-    respond(responses, TOP_LEVEL, () -> {
-      var caller = caller();
-      var command = RegisterUserCommand.of(request.getEmail(), request.getDisplayName(), request.getIdempotencyKey());
-      return CreateUserResponse.newBuilder().setUser(UserMessages.toProto(register.register(caller, command))).build();
-    });
+    respondWhenDone(responses, TOP_LEVEL,
+        () -> register.register(caller(),
+            RegisterUserCommand.of(request.getEmail(), request.getDisplayName(), request.getIdempotencyKey())),
+        user -> CreateUserResponse.newBuilder().setUser(UserMessages.toProto(user)).build());
   }
 
   @Override

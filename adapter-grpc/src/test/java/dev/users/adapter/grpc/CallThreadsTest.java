@@ -8,6 +8,8 @@ import dev.users.api.v1.GetUserRequest;
 import dev.users.api.v1.GetUserResponse;
 import dev.users.api.v1.ListUsersRequest;
 import dev.users.api.v1.ListUsersResponse;
+import dev.users.api.v1.UpdateUserRequest;
+import dev.users.api.v1.UpdateUserResponse;
 import dev.users.api.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -30,6 +32,7 @@ class CallThreadsTest {
       Thread.ofPlatform().name("blocking-", 0).daemon().factory());
   private final AtomicReference<String> getUserThread = new AtomicReference<>();
   private final AtomicReference<String> createUserThread = new AtomicReference<>();
+  private final AtomicReference<String> updateUserThread = new AtomicReference<>();
   private final AtomicReference<String> listUsersThread = new AtomicReference<>();
   private final AtomicReference<String> healthThread = new AtomicReference<>();
   private Server server;
@@ -43,7 +46,7 @@ class CallThreadsTest {
   }
 
   @Test
-  void getUserAndHealthRunInTheTransportsThreadListUsersOnListingThreadsAndTheRestOnTheBlockingExecutor()
+  void getUserCreateUserAndHealthRunInTheTransportsThreadListUsersOnListingThreadsAndTheRestOnTheBlockingExecutor()
       throws Exception {
     var name = InProcessServerBuilder.generateName();
     var builder = InProcessServerBuilder.forName(name).addService(new UserServiceGrpc.UserServiceImplBase() {
@@ -66,6 +69,13 @@ class CallThreadsTest {
         responses.onNext(CreateUserResponse.getDefaultInstance());
         responses.onCompleted();
       }
+
+      @Override
+      public void updateUser(UpdateUserRequest request, StreamObserver<UpdateUserResponse> responses) {
+        updateUserThread.set(Thread.currentThread().getName());
+        responses.onNext(UpdateUserResponse.getDefaultInstance());
+        responses.onCompleted();
+      }
     });
     builder.addService(new HealthGrpc.HealthImplBase() {
       @Override
@@ -83,12 +93,14 @@ class CallThreadsTest {
     stub.getUser(GetUserRequest.getDefaultInstance());
     HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance());
     stub.createUser(CreateUserRequest.getDefaultInstance());
+    stub.updateUser(UpdateUserRequest.getDefaultInstance());
     stub.listUsers(ListUsersRequest.getDefaultInstance()).forEachRemaining(response -> { });
 
     // The in-process transport delivers a call in the thread that starts it: the caller's.
     assertThat(getUserThread.get()).isEqualTo(Thread.currentThread().getName());
     assertThat(healthThread.get()).isEqualTo(Thread.currentThread().getName());
-    assertThat(createUserThread.get()).startsWith("blocking-");
+    assertThat(createUserThread.get()).isEqualTo(Thread.currentThread().getName());
+    assertThat(updateUserThread.get()).startsWith("blocking-");
     assertThat(listUsersThread.get()).startsWith("users-listing-");
   }
 }

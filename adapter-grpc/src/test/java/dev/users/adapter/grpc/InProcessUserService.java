@@ -8,6 +8,7 @@ import dev.users.application.get.GetUserQuery;
 import dev.users.application.importing.ImportUsers;
 import dev.users.application.list.ListUsers;
 import dev.users.application.register.RegisterUser;
+import dev.users.application.register.RegisterUserCommand;
 import dev.users.application.update.UpdateUser;
 import dev.users.domain.User;
 import io.grpc.BindableService;
@@ -76,9 +77,27 @@ final class InProcessUserService implements AfterEachCallback {
   private Server server;
   private ManagedChannel channel;
 
-  InProcessUserService onRegister(RegisterUser register) {
+  /** CreateUser answered in the handler's thread: {@code registration}'s user, or what it throws. */
+  InProcessUserService onRegister(Registration registration) {
+    return onRegisterAsync((caller, command) -> {
+      try {
+        return CompletableFuture.completedStage(registration.register(caller, command));
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedStage(e);
+      }
+    });
+  }
+
+  InProcessUserService onRegisterAsync(RegisterUser register) {
     this.register = register;
     return this;
+  }
+
+  /** The use case RegisterUser as a blocking function. */
+  @FunctionalInterface
+  interface Registration {
+
+    User register(Caller caller, RegisterUserCommand command);
   }
 
   /** GetUser answered in the handler's thread: {@code lookup}'s user, or what it throws. */

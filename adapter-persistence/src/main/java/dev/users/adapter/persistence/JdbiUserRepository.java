@@ -10,6 +10,7 @@ import dev.users.domain.EmailAlreadyTakenException;
 import dev.users.domain.User;
 import dev.users.domain.UserId;
 import dev.users.domain.UserNotFoundException;
+import io.opentelemetry.context.Context;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
@@ -24,7 +25,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -42,7 +46,8 @@ import org.postgresql.util.PSQLException;
 /**
  * {@link UserRepository} on the {@code users} table. Every method runs its statements on one
  * handle, in autocommit: the writes are single statements. Lookups by id, and adds without an
- * idempotency key, that arrive together share one statement ({@link Coalescer}).
+ * idempotency key, that arrive together share one statement ({@link Coalescer}); their async forms
+ * hold no thread while they wait for it.
  *
  * <p>An update or delete is optimistic: it reads the user, runs the caller's function with no
  * transaction or row lock held, and writes only if the version is still the one it read. When
@@ -135,6 +140,10 @@ final class JdbiUserRepository implements UserRepository {
   private final Jdbi jdbi;
   private final Coalescer<UserId, User> lookups;
   private final Coalescer<User, User> inserts;
+  // The writes that addAsync cannot hand to a batch, because they take more than one statement or
+  // follow one: a thread each, made for it. The server's limit on calls in flight bounds them.
+  private final Executor writesAlone = Executors.newThreadPerTaskExecutor(
+      Thread.ofVirtual().name("storage-write-", 0).factory());
 
   /**
    * @param connectionTimeout the pool's: a lookup or insert queued behind the batches in flight
@@ -159,6 +168,17 @@ final class JdbiUserRepository implements UserRepository {
     // A user its batch did not store had its email or id taken, by a stored user or by another of
     // the batch: inserted alone, it gets the outcome it would have had without company.
     return inserts.apply(user).orElseGet(() -> inDatabase(handle -> insert(handle, user)));
+  }
+
+  @Override
+  public CompletionStage<User> addAsync(User user) {
+    var call = CallScope.current();
+    var traced = Context.current();
+    return inserts.submit(user).thenCompose(stored -> stored.isPresent()
+        ? CompletableFuture.completedStage(stored.get())
+        // As in add: alone, on a thread that may block, whichever thread completed the batch.
+        : CompletableFuture.supplyAsync(
+            traced.wrapSupplier(() -> call.call(() -> inDatabase(handle -> insert(handle, user)))), writesAlone));
   }
 
   /**
@@ -229,6 +249,13 @@ final class JdbiUserRepository implements UserRepository {
         // The earlier user was deleted in between, and its idempotency key with it: insert again.
       }
     }));
+  }
+
+  @Override
+  public CompletionStage<User> addAsync(User user, IdempotencyKey idempotencyKey) {
+    var call = CallScope.current();
+    return CompletableFuture.supplyAsync(
+        Context.current().wrapSupplier(() -> call.call(() -> add(user, idempotencyKey))), writesAlone);
   }
 
   @Override

@@ -696,6 +696,31 @@ public abstract class UserRepositoryContract {
 
   @Test
   void storesOneUserPerEmailAmongConcurrentAddsCollidingWithStoredUsersAndWithEachOther() throws Exception {
+    storesOneUserPerEmailAmongCollidingAdds(attempts -> Concurrently.run(attempts.stream()
+        .map(user -> (Callable<Outcome<User>>) () -> Outcome.of(() -> users.add(user)))
+        .toList()));
+  }
+
+  @Test
+  void storesOneUserPerEmailAmongAsyncAddsCollidingWithStoredUsersAndWithEachOther() throws Exception {
+    // One thread starts every add and only then waits: many are pending at once, as from a
+    // transport's thread.
+    storesOneUserPerEmailAmongCollidingAdds(attempts -> {
+      var pending = attempts.stream().map(user -> users.addAsync(user).toCompletableFuture()).toList();
+      return pending.stream().map(add -> Outcome.of(() -> {
+        try {
+          return add.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          throw (RuntimeException) e.getCause();
+        } catch (InterruptedException | TimeoutException e) {
+          throw new AssertionError(e);
+        }
+      })).toList();
+    });
+  }
+
+  /** Rounds of adds, by {@code addEach}, each email by several callers; some emails already stored. */
+  private void storesOneUserPerEmailAmongCollidingAdds(AddEach addEach) throws Exception {
     int emails = 16;
     int addsPerEmail = 4;
     for (int round = 0; round < 5; round++) {
@@ -713,9 +738,7 @@ public abstract class UserRepositoryContract {
         }
       }
 
-      var outcomes = Concurrently.run(attempts.stream()
-          .map(user -> (Callable<Outcome<User>>) () -> Outcome.of(() -> users.add(user)))
-          .toList());
+      var outcomes = addEach.add(attempts);
 
       Concurrently.countAndPrint(outcomes);
       var winners = new ArrayList<User>();
@@ -746,6 +769,27 @@ public abstract class UserRepositoryContract {
       }
     }
     assertThat(users.listFirst(1_000)).hasSize(5 * emails);
+  }
+
+  /** Adds each of the users given, concurrently, and gives each add's outcome in their order. */
+  @FunctionalInterface
+  private interface AddEach {
+
+    List<Outcome<User>> add(List<User> attempts) throws Exception;
+  }
+
+  @Test
+  void addsAsynchronouslyWithAnIdempotencyKeyAsItAddsWithOne() throws Exception {
+    var first = users.addAsync(aUser().withEmail("ada@example.org").build(), new IdempotencyKey("create-1"))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    var retry = aUser().withEmail("grace@example.org").build();
+
+    assertThat(users.addAsync(retry, new IdempotencyKey("create-1")).toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .isEqualTo(first);
+    assertThat(users.addAsync(aUser().withEmail("ADA@example.org").build(), new IdempotencyKey("create-2")))
+        .failsWithin(10, TimeUnit.SECONDS)
+        .withThrowableThat().havingCause().isInstanceOf(EmailAlreadyTakenException.class);
+    assertThat(users.listFirst(10)).containsExactly(first);
   }
 
   @Test

@@ -5,12 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.users.application.UseCaseFixture;
+import dev.users.application.access.Caller;
+import dev.users.application.access.PermissionDeniedException;
 import dev.users.domain.DisplayName;
 import dev.users.domain.Email;
 import dev.users.domain.EmailAlreadyTakenException;
 import dev.users.domain.Etag;
 import dev.users.domain.FieldViolation;
 import dev.users.domain.InvalidInputException;
+import dev.users.domain.User;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 
 /** Runs on {@link UseCaseFixture}; see there why it lives in adapter-persistence. */
@@ -21,7 +27,7 @@ class RegisterUserServiceTest {
 
   @Test
   void registersAUserWithAFreshIdTheClocksTimeAndTheFirstEtag() {
-    var user = register.register(ADMIN, RegisterUserCommand.of(" ada@example.org ", "Ada Lovelace", ""));
+    var user = registered(RegisterUserCommand.of(" ada@example.org ", "Ada Lovelace", ""));
 
     assertThat(user.id()).isEqualTo(UseCaseFixture.nthId(1));
     assertThat(user.email()).isEqualTo(new Email("ada@example.org"));
@@ -34,9 +40,9 @@ class RegisterUserServiceTest {
 
   @Test
   void returnsTheFirstUserWhenAnIdempotencyKeyIsRepeated() {
-    var first = register.register(ADMIN, RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
+    var first = registered(RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
 
-    var repeated = register.register(ADMIN, RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
+    var repeated = registered(RegisterUserCommand.of("ada@example.org", "Ada", "create-ada"));
 
     assertThat(repeated).isEqualTo(first);
     assertThat(fixture.users().listFirst(10)).containsExactly(first);
@@ -44,9 +50,9 @@ class RegisterUserServiceTest {
 
   @Test
   void registersAgainWhenNoIdempotencyKeyIsGiven() {
-    register.register(ADMIN, RegisterUserCommand.of("ada@example.org", "Ada", ""));
+    registered(RegisterUserCommand.of("ada@example.org", "Ada", ""));
 
-    var second = register.register(ADMIN, RegisterUserCommand.of("grace@example.org", "Grace", ""));
+    var second = registered(RegisterUserCommand.of("grace@example.org", "Grace", ""));
 
     assertThat(second.id()).isEqualTo(UseCaseFixture.nthId(2));
     assertThat(fixture.users().listFirst(10)).hasSize(2);
@@ -54,12 +60,21 @@ class RegisterUserServiceTest {
 
   @Test
   void refusesAnEmailTakenByAnotherUserIgnoringCase() {
-    register.register(ADMIN, RegisterUserCommand.of("ada@example.org", "Ada", ""));
+    registered(RegisterUserCommand.of("ada@example.org", "Ada", ""));
 
-    assertThatThrownBy(() -> register.register(ADMIN, RegisterUserCommand.of("ADA@Example.org", "Impostor", "")))
+    assertThat(failureOf(register.register(ADMIN, RegisterUserCommand.of("ADA@Example.org", "Impostor", ""))))
         .isInstanceOfSatisfying(EmailAlreadyTakenException.class,
             e -> assertThat(e.email()).isEqualTo(new Email("ADA@Example.org")));
     assertThat(fixture.users().listFirst(10)).hasSize(1);
+  }
+
+  @Test
+  void aCallerWithoutTheScopeIsRefusedThroughTheStage() {
+    var reader = new Caller("reader", Set.of());
+
+    assertThat(failureOf(register.register(reader, RegisterUserCommand.of("ada@example.org", "Ada", ""))))
+        .isInstanceOf(PermissionDeniedException.class);
+    assertThat(fixture.users().listFirst(10)).isEmpty();
   }
 
   @Test
@@ -68,5 +83,20 @@ class RegisterUserServiceTest {
         .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.violations())
             .extracting(FieldViolation::field)
             .containsExactly("email", "display_name", "idempotency_key"));
+  }
+
+  /** The user registered; the in-memory storage completes the stage before register returns. */
+  private User registered(RegisterUserCommand command) {
+    var future = register.register(ADMIN, command).toCompletableFuture();
+    assertThat(future).isCompleted();
+    return future.join();
+  }
+
+  /** What the stage failed with; the in-memory storage completes it before register returns. */
+  private static Throwable failureOf(CompletionStage<User> stage) {
+    var future = stage.toCompletableFuture();
+    assertThat(future).isCompletedExceptionally();
+    var failure = future.exceptionNow();
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
   }
 }

@@ -46,6 +46,36 @@ public interface UserRepository {
   User add(User user, IdempotencyKey idempotencyKey);
 
   /**
+   * {@link #add(User)} without holding the caller's thread while storage works, for the call of the
+   * caller's {@link CallScope} at the time of the call. The stage completes with what {@code add}
+   * would return, or exceptionally with what it would throw; it may complete before this returns.
+   * Otherwise it completes in a thread of storage's, which runs the stages that depend on it: those
+   * must be quick and must not block.
+   *
+   * <p>This default adds the user in the caller's thread.
+   */
+  default CompletionStage<User> addAsync(User user) {
+    try {
+      return CompletableFuture.completedStage(add(user));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedStage(e);
+    }
+  }
+
+  /**
+   * {@link #add(User, IdempotencyKey)} as {@link #addAsync(User)} is {@link #add(User)}.
+   *
+   * <p>This default adds the user in the caller's thread.
+   */
+  default CompletionStage<User> addAsync(User user, IdempotencyKey idempotencyKey) {
+    try {
+      return CompletableFuture.completedStage(add(user, idempotencyKey));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedStage(e);
+    }
+  }
+
+  /**
    * Stores those of {@code users} whose email is free, as one batch. The users must have distinct
    * emails.
    *

@@ -6,6 +6,8 @@ import dev.users.application.port.UserIdGenerator;
 import dev.users.application.port.UserRepository;
 import dev.users.domain.User;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /** Registers users with ids from the generator and the clock's time. */
 public final class RegisterUserService implements RegisterUser {
@@ -21,11 +23,16 @@ public final class RegisterUserService implements RegisterUser {
   }
 
   @Override
-  public User register(Caller caller, RegisterUserCommand command) {
-    AccessPolicy.mayRegister(caller);
-    var user = User.register(ids.next(), command.email(), command.displayName(), clock.instant());
+  public CompletionStage<User> register(Caller caller, RegisterUserCommand command) {
+    User user;
+    try {
+      AccessPolicy.mayRegister(caller);
+      user = User.register(ids.next(), command.email(), command.displayName(), clock.instant());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedStage(e);
+    }
     return command.idempotencyKey()
-        .map(idempotencyKey -> users.add(user, idempotencyKey))
-        .orElseGet(() -> users.add(user));
+        .map(idempotencyKey -> users.addAsync(user, idempotencyKey))
+        .orElseGet(() -> users.addAsync(user));
   }
 }
