@@ -171,11 +171,13 @@ public final class PostgresStorage implements AutoCloseable {
   }
 
   private static void migrate(PostgresSettings settings) {
-    try {
+    // Not the pool: its statement timeout is meant for requests, and a migration such as an index
+    // build may rightly take longer. The first connection opens while Flyway sets itself up, which
+    // takes about as long (0.1-0.2 s each at start-up, on two cores): this is start-up's longest
+    // chain.
+    try (var connections = new ConnectionOpenedAhead(connections(settings))) {
       Flyway.configure()
-          // Not the pool: its statement timeout is meant for requests, and a migration such as an
-          // index build may rightly take longer.
-          .dataSource(connections(settings))
+          .dataSource(connections)
           .schemas(settings.schema())
           .defaultSchema(settings.schema())
           .createSchemas(true)
