@@ -60,9 +60,9 @@ public final class CallThreads implements ServerCallExecutorSupplier {
   }
 
   /**
-   * Runs GetUser and CreateUser in the transport's threads, ListUsers on at most {@code listingThreads} platform
-   * threads of its own (made when needed, gone after 30 s idle, so there is nothing to shut down),
-   * and every other call on {@code blocking}.
+   * Runs GetUser and CreateUser in the transport's threads, ListUsers on at most {@code
+   * listingThreads} platform threads of its own (made when needed, gone after 30 s idle, so there
+   * is nothing to shut down), and every other call on {@code blocking}.
    */
   public static void installOn(ServerBuilder<?> server, Executor blocking, int listingThreads) {
     var listings = new ThreadPoolExecutor(listingThreads, listingThreads, LISTING_THREAD_KEEP_ALIVE.toSeconds(),

@@ -41,15 +41,14 @@ import java.util.function.Supplier;
  *
  * <p>A batch of one runs in its caller's {@link CallScope} and OpenTelemetry {@link Context}, as a
  * direct statement would: its statement is a child of the call's span. A batch of several runs in
- * the root context, its statement no call's child, and in a scope of its own, cancelled once every one of its callers is over, so that
- * one caller going away never stops the statement the others wait for. An item whose call ends
- * while it waits is completed at once with its {@link
+ * the root context, its statement no call's child, and in a scope of its own, cancelled once every
+ * one of its callers is over, so that one caller going away never stops the statement the others
+ * wait for. An item whose call ends while it waits is completed at once with its {@link
  * dev.users.application.port.CallCancelledException}, and any item whose call is over when its
  * batch ends gets that instead of its result; the batch itself runs on until its statement returns,
  * which the statement timeout bounds. A write whose caller stopped waiting may therefore still be
  * made, as one whose deadline passes just after its commit is. A failing batch fails each of its
  * items, with the failure as {@code failureFor} translates it in the item's own scope.
- *
  * <p>An item waits in the queue at most {@code maxQueueWait}, the time a caller would otherwise
  * wait for a connection of the pool: when the batches in flight are stuck (a locked table, a
  * database gone silent), the items behind them are failed, as an exhausted pool sheds calls,
