@@ -18,7 +18,7 @@ import java.io.OutputStream;
  * standard output never land inside one of its lines. Stopping flushes it and leaves standard
  * output open for the others.
  */
-public final class BufferedStdoutAppender<E> extends OutputStreamAppender<E> {
+final class BufferedStdoutAppender<E> extends OutputStreamAppender<E> {
 
   static final int BUFFER_BYTES = 4096;
 

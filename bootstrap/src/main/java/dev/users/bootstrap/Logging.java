@@ -28,14 +28,14 @@ import org.slf4j.LoggerFactory;
 final class Logging {
 
   /** USERS_LOG_FORMAT=text: the request id ties a call's lines together. */
-  static final String TEXT_PATTERN =
+  private static final String TEXT_PATTERN =
       "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{36} %X{request_id:-} - %msg%n";
 
   /**
    * Lines the access log may hold while stdout is slower than the calls; when it is full, the
    * newest lines are dropped, never the calls delayed.
    */
-  static final int ACCESS_QUEUE_LINES = 8192;
+  private static final int ACCESS_QUEUE_LINES = 8192;
 
   /** Libraries held at a level of their own, whatever USERS_LOG_LEVEL says. */
   private static final Map<String, Level> LIBRARY_LEVELS = Map.of(
