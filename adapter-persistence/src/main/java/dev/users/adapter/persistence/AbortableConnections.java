@@ -1,12 +1,9 @@
 package dev.users.adapter.persistence;
 
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
@@ -15,13 +12,12 @@ import javax.sql.DataSource;
  * use; a call blocked reading from a database that went silent would otherwise wait for the socket
  * timeout.
  */
-final class AbortableConnections implements DataSource {
+final class AbortableConnections extends ForwardingDataSource {
 
-  private final DataSource connections;
   private final Set<Connection> open = ConcurrentHashMap.newKeySet();
 
   AbortableConnections(DataSource connections) {
-    this.connections = connections;
+    super(connections);
   }
 
   @Override
@@ -59,40 +55,5 @@ final class AbortableConnections implements DataSource {
     }
     open.add(connection);
     return connection;
-  }
-
-  @Override
-  public PrintWriter getLogWriter() throws SQLException {
-    return connections.getLogWriter();
-  }
-
-  @Override
-  public void setLogWriter(PrintWriter out) throws SQLException {
-    connections.setLogWriter(out);
-  }
-
-  @Override
-  public void setLoginTimeout(int seconds) throws SQLException {
-    connections.setLoginTimeout(seconds);
-  }
-
-  @Override
-  public int getLoginTimeout() throws SQLException {
-    return connections.getLoginTimeout();
-  }
-
-  @Override
-  public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-    return connections.getParentLogger();
-  }
-
-  @Override
-  public <T> T unwrap(Class<T> type) throws SQLException {
-    return type.isInstance(this) ? type.cast(this) : connections.unwrap(type);
-  }
-
-  @Override
-  public boolean isWrapperFor(Class<?> type) throws SQLException {
-    return type.isInstance(this) || connections.isWrapperFor(type);
   }
 }

@@ -1,28 +1,24 @@
 package dev.users.adapter.persistence;
 
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
  * A source of connections whose first one starts opening as soon as it is made, on a thread of its
  * own, so that the wait for the server to start a backend overlaps whatever its user does before
  * asking for it. Later connections open as the source's do. Closing it closes the first connection
- * if nobody took it.
+ * if nobody took it. A connection for another user opens as the source opens it.
  */
-final class ConnectionOpenedAhead implements DataSource, AutoCloseable {
+final class ConnectionOpenedAhead extends ForwardingDataSource implements AutoCloseable {
 
-  private final DataSource connections;
   private final CompletableFuture<Connection> first = new CompletableFuture<>();
   private boolean firstTaken;
 
   ConnectionOpenedAhead(DataSource connections) {
-    this.connections = connections;
+    super(connections);
     Thread.ofPlatform().name("users-storage-connect").daemon().start(() -> {
       try {
         first.complete(connections.getConnection());
@@ -57,12 +53,6 @@ final class ConnectionOpenedAhead implements DataSource, AutoCloseable {
     }
   }
 
-  /** Opened by the source as asked: the connection opened ahead has the source's own user. */
-  @Override
-  public Connection getConnection(String username, String password) throws SQLException {
-    return connections.getConnection(username, password);
-  }
-
   @Override
   public void close() {
     boolean untaken;
@@ -79,40 +69,5 @@ final class ConnectionOpenedAhead implements DataSource, AutoCloseable {
         }
       });
     }
-  }
-
-  @Override
-  public PrintWriter getLogWriter() throws SQLException {
-    return connections.getLogWriter();
-  }
-
-  @Override
-  public void setLogWriter(PrintWriter out) throws SQLException {
-    connections.setLogWriter(out);
-  }
-
-  @Override
-  public void setLoginTimeout(int seconds) throws SQLException {
-    connections.setLoginTimeout(seconds);
-  }
-
-  @Override
-  public int getLoginTimeout() throws SQLException {
-    return connections.getLoginTimeout();
-  }
-
-  @Override
-  public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-    return connections.getParentLogger();
-  }
-
-  @Override
-  public <T> T unwrap(Class<T> type) throws SQLException {
-    return type.isInstance(this) ? type.cast(this) : connections.unwrap(type);
-  }
-
-  @Override
-  public boolean isWrapperFor(Class<?> type) throws SQLException {
-    return type.isInstance(this) || connections.isWrapperFor(type);
   }
 }
