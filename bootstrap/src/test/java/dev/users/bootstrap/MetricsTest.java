@@ -184,13 +184,14 @@ class MetricsTest {
     Status.Code second;
     try (var lock = TableLock.ofReadsAndWrites(database, schema);
         var holder = Executors.newVirtualThreadPerTaskExecutor()) {
-      // The first call takes the only connection and waits on the lock; the second waits for it.
+      // The first call takes the only connection and waits on the lock; the second, a delete, waits
+      // for a connection of its own. (A second lookup would queue behind the first one's batch.)
       var first = holder.submit(() -> users.withDeadlineAfter(2, TimeUnit.SECONDS).getUser(get));
       UsersServiceEndToEndTest.await(() -> scrapeQuietly().stream().anyMatch(line ->
           line.startsWith("db_client_connection_count{") && line.contains("db_client_connection_state=\"used\"")
               && line.endsWith(" 1.0")));
-      second = Status.fromThrowable(catchThrowable(() -> users.withDeadlineAfter(5, TimeUnit.SECONDS).getUser(get)))
-          .getCode();
+      second = Status.fromThrowable(catchThrowable(() -> users.withDeadlineAfter(5, TimeUnit.SECONDS)
+          .deleteUser(DeleteUserRequest.newBuilder().setId(id).build()))).getCode();
       lock.release();
       first.get(5, TimeUnit.SECONDS);
     }

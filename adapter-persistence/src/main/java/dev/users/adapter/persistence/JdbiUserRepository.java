@@ -131,11 +131,13 @@ final class JdbiUserRepository implements UserRepository {
   // which the server's limit on calls in flight bounds.
   private static final int MAX_BATCH = 64;
 
-  // Batches of lookups, and of inserts, that run at once, each on a connection. One batch in
-  // flight would make every call wait out the previous batch's round trip (and an insert's, its
-  // commit); a few overlap round trips with the database's work, and leave the rest of the pool
-  // to the other writes.
-  private static final int BATCHES_IN_FLIGHT = 2;
+  // Batches of lookups, and of inserts, that run at once, each on a connection: one. The calls that
+  // arrive while a batch runs queue and go together as the next, which starts the moment it ends;
+  // a call that finds none running goes at once. With two in flight, the second mostly ran a lone
+  // call that came just after a batch had taken the queue, a whole round trip for one lookup:
+  // under 64 calls in flight, 4 us more server CPU per GetUser, 8 more per CreateUser, more
+  // PostgreSQL CPU and a longer p99 (BENCHMARKS.md).
+  private static final int BATCHES_IN_FLIGHT = 1;
 
   private final Jdbi jdbi;
   private final Coalescer<UserId, User> lookups;
