@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import dev.users.application.port.UserRepository;
 import io.opentelemetry.api.OpenTelemetry;
+import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
 import org.flywaydb.core.Flyway;
@@ -15,6 +16,8 @@ import org.jdbi.v3.core.statement.StatementExceptions;
 import org.jdbi.v3.core.statement.StatementExceptions.MessageRendering;
 import org.jdbi.v3.opentelemetry.JdbiOpenTelemetryPlugin;
 import org.postgresql.ds.PGSimpleDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Users stored in PostgreSQL: a connection pool on a schema that {@link #open} brings up to date.
@@ -22,8 +25,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  */
 public final class PostgresStorage implements AutoCloseable {
 
+  private static final Logger log = LoggerFactory.getLogger(PostgresStorage.class);
   private static final String APPLICATION_NAME = "users-service";
-  private static final String MIGRATIONS = "classpath:db/users/migration";
+  private static final String MIGRATIONS = "db/users/migration";
 
   private final HikariDataSource pool;
   private final UserRepository users;
@@ -172,31 +176,67 @@ public final class PostgresStorage implements AutoCloseable {
 
   private static void migrate(PostgresSettings settings) {
     // Not the pool: its statement timeout is meant for requests, and a migration such as an index
-    // build may rightly take longer. The first connection opens while Flyway sets itself up, which
-    // takes about as long (0.1-0.2 s each at start-up, on two cores): this is start-up's longest
-    // chain.
+    // build may rightly take longer. The first connection opens while this build's migrations are
+    // read, or while Flyway sets itself up: start-up's longest chain.
     try (var connections = new ConnectionOpenedAhead(connections(settings))) {
+      if (holdsThisBuildsMigrations(connections, settings)) {
+        return;
+      }
       Flyway.configure()
           .dataSource(connections)
           .schemas(settings.schema())
           .defaultSchema(settings.schema())
           .createSchemas(true)
-          .locations(MIGRATIONS)
+          .locations("classpath:" + MIGRATIONS)
           .failOnMissingLocations(true)
           .load()
           .migrate();
     } catch (FlywayException e) {
       if (isConnectionFailure(e)) {
-        throw new StorageStartupException(
-            "cannot connect to PostgreSQL at " + settings.displayedUrl() + " as user " + settings.user() + ": "
-                + reason(e),
-            e);
+        throw cannotConnect(settings, e);
       }
       throw new StorageStartupException(
           "cannot migrate schema " + settings.schema() + " of PostgreSQL at " + settings.displayedUrl() + ": "
               + reason(e),
           e);
     }
+  }
+
+  /**
+   * Whether the schema's history already records exactly this build's migrations, so that Flyway,
+   * whose set-up costs most of opening storage, would have nothing to do (see {@link
+   * SchemaHistory}); false whenever that is not certain, and Flyway then runs.
+   */
+  private static boolean holdsThisBuildsMigrations(ConnectionOpenedAhead connections, PostgresSettings settings) {
+    try {
+      var bundled = SchemaHistory.bundled(PostgresStorage.class.getClassLoader(), MIGRATIONS);
+      if (bundled.isEmpty()) {
+        return false;
+      }
+      try (var connection = connections.getConnection()) {
+        if (!SchemaHistory.holdsExactly(connection, settings.schema(), bundled.get())) {
+          return false;
+        }
+      }
+      log.info("Schema {} holds this build's {} migrations; nothing to migrate", settings.schema(),
+          bundled.get().size());
+      return true;
+    } catch (SQLException e) {
+      if (isConnectionFailure(e)) {
+        throw cannotConnect(settings, e);
+      }
+      // No history table yet, or one this cannot read: Flyway's to create, or to report.
+      return false;
+    } catch (IOException e) {
+      // Flyway reads the same files, and reports what it cannot read.
+      return false;
+    }
+  }
+
+  private static StorageStartupException cannotConnect(PostgresSettings settings, Exception e) {
+    return new StorageStartupException(
+        "cannot connect to PostgreSQL at " + settings.displayedUrl() + " as user " + settings.user() + ": " + reason(e),
+        e);
   }
 
   /**

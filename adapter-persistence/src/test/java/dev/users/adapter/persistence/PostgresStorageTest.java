@@ -96,6 +96,44 @@ class PostgresStorageTest {
   }
 
   @Test
+  void opensASchemaThatHoldsThisBuildsMigrationsWithoutFlyway() {
+    schema = PostgresTestDatabase.get().newSchemaName();
+    var user = aUser().build();
+    try (var first = PostgresStorage.open(settings(2, PATIENT, PATIENT))) {
+      first.users().add(user);
+    }
+    var flyway = (Logger) LoggerFactory.getLogger("org.flywaydb");
+    var level = flyway.getLevel();
+    var flywayLines = new ListAppender<ILoggingEvent>();
+    flywayLines.start();
+    flyway.addAppender(flywayLines);
+    // Flyway logs at INFO whenever it runs, "up to date" included.
+    flyway.setLevel(Level.INFO);
+
+    try (var second = PostgresStorage.open(settings(2, PATIENT, PATIENT))) {
+      assertThat(second.users().findById(user.id())).contains(user);
+    } finally {
+      flyway.detachAppender(flywayLines);
+      flyway.setLevel(level);
+    }
+    assertThat(flywayLines.list).as("Flyway's lines").isEmpty();
+  }
+
+  @Test
+  void aScriptChangedSinceItWasAppliedStillStopsStartUp() throws SQLException {
+    var database = PostgresTestDatabase.get();
+    schema = database.newSchemaName();
+    PostgresStorage.open(settings(2, PATIENT, PATIENT)).close();
+    execute("UPDATE " + schema + ".flyway_schema_history SET checksum = checksum + 1 WHERE version = '1'");
+
+    var failure = catchStartupFailure(() -> PostgresStorage.open(settings(2, PATIENT, PATIENT)));
+
+    assertThat(failure.getMessage())
+        .startsWith("cannot migrate schema " + schema + " of PostgreSQL at " + database.jdbcUrl() + ": ")
+        .contains("checksum mismatch");
+  }
+
+  @Test
   void reportsStorageUnavailableWhenEveryConnectionStaysBusy() throws Exception {
     schema = PostgresTestDatabase.get().newSchemaName();
     try (var storage = PostgresStorage.open(settings(1, QUICK, PATIENT));
