@@ -38,8 +38,11 @@ final class SchemaHistory {
   /** Flyway's default naming of a versioned SQL migration: V, version, two underscores, description. */
   private static final Pattern VERSIONED_SCRIPT = Pattern.compile("V[0-9][0-9._]*__[^/]+\\.sql");
 
-  /** Flyway's default table; the schema's row for having created the schema is of type SCHEMA. */
-  private static final String HISTORY = "SELECT type, script, checksum, success FROM %s.flyway_schema_history";
+  /**
+   * Flyway's default table; the schema's row for having created the schema is of type SCHEMA. The
+   * schema's name is quoted, as Flyway quotes it: a valid name may be a reserved word ("user").
+   */
+  private static final String HISTORY = "SELECT type, script, checksum, success FROM \"%s\".flyway_schema_history";
 
   private SchemaHistory() {}
 
